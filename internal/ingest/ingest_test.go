@@ -1,0 +1,225 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/classif"
+	"github.com/regione-lombardia/oml/internal/cofile"
+	"github.com/regione-lombardia/oml/internal/duckdb"
+	"github.com/regione-lombardia/oml/internal/ingest"
+	"github.com/regione-lombardia/oml/internal/pseudo"
+)
+
+// clearCodes are the fiscal codes written in clear in testdata/*.csv.
+var clearCodes = []string{
+	"RSSMRA85T10F205R", "BNCLRA90A41F205I", "VRDGPP70C15A794Z", "RSSMRA85T10F205X",
+	"01234567897", "12345678903", "98765432103",
+}
+
+type fixture struct {
+	dir  string
+	db   *duckdb.DB
+	opt  ingest.Options
+	ctx  context.Context
+	list *classif.Lists
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	lists, err := classif.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, err := pseudo.LoadKey(dir, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := duckdb.Open(ctx, dir, duckdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := func() time.Time { return time.Date(2025, 1, 20, 10, 0, 0, 0, time.UTC) }
+	return &fixture{dir: dir, db: db, ctx: ctx, list: lists,
+		opt: ingest.Options{Format: cofile.Canonical, Lists: lists, Key: key, Now: now, Version: "test"}}
+}
+
+func (f *fixture) ingest(t *testing.T, files ...string) oml.IngestReport {
+	t.Helper()
+	r, err := ingest.Run(f.ctx, f.db, files, f.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (f *fixture) query(t *testing.T, q string) string {
+	t.Helper()
+	rows, err := f.db.SQL().QueryContext(f.ctx, q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, v := range vals {
+			switch x := v.(type) {
+			case nil:
+				s = append(s, "NULL")
+			case time.Time:
+				s = append(s, x.Format("2006-01-02"))
+			default:
+				s = append(s, fmt.Sprint(x))
+			}
+		}
+		out = append(out, strings.Join(s, " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestIngestHandChecked(t *testing.T) {
+	f := newFixture(t)
+	r := f.ingest(t, "testdata/first.csv")
+
+	// 20 rows: 8 accepted (c1-c8), 1 exact resend of c1, 11 rejected.
+	if r.Read != 20 || r.Accepted != 8 || r.Duplicates != 1 || r.Rejected != 11 {
+		t.Fatalf("read %d accepted %d duplicates %d rejected %d, want 20 8 1 11", r.Read, r.Accepted, r.Duplicates, r.Rejected)
+	}
+	wantReasons := map[oml.Reason]int64{
+		oml.DuplicateDifferent: 1, // c2 again with another date
+		oml.EventDateInvalid:   1, // month 13
+		oml.EventDateFuture:    1,
+		oml.EventDateTooOld:    1,
+		oml.WorkerCFInvalid:    1,
+		oml.ComuneUnknown:      1,
+		oml.ContractNotValidAt: 1, // A.03.02 ended in 2012
+		oml.PlannedEndMissing:  1,
+		oml.RowMalformed:       2, // unterminated quote, two fields
+		oml.RefUnknown:         1, // X of a communication never sent
+	}
+	if len(r.RejectedByReason) != len(wantReasons) {
+		t.Errorf("reasons %v, want %v", r.RejectedByReason, wantReasons)
+	}
+	for k, v := range wantReasons {
+		if r.RejectedByReason[k] != v {
+			t.Errorf("reason %s: %d rejects, want %d", k, r.RejectedByReason[k], v)
+		}
+	}
+
+	// Lines of the rejects, in file order (the header is line 1).
+	if got, want := f.query(t, "SELECT line, reason FROM rejects ORDER BY line"), strings.Join([]string{
+		"11 id_duplicato_diverso", "12 data_evento_invalida", "13 data_evento_futura", "14 data_evento_anteriore_2008",
+		"15 cf_lavoratore_invalido", "16 comune_sconosciuto", "17 contratto_non_valido_alla_data",
+		"18 data_fine_prevista_mancante", "19 riga_malformata", "20 rif_comunicazione_sconosciuto", "21 riga_malformata",
+	}, "\n"); got != want {
+		t.Errorf("rejects:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Current events: c5 rectified by c6 (date 30 May), c7 cancelled by c8.
+	if got, want := f.query(t, "SELECT comm_id, tipo, rel_id, data FROM events ORDER BY rel_id, data"), strings.Join([]string{
+		"c1 A r1 2024-01-15", "c2 P r1 2024-06-20", "c3 T r1 2024-09-01",
+		"c4 A r2 2024-03-01", "c5 C r2 2024-05-30",
+	}, "\n"); got != want {
+		t.Errorf("events:\n%s\nwant:\n%s", got, want)
+	}
+	if got, want := f.query(t, `SELECT rel_id, has_a, data_inizio, contratto_iniziale, contratto, fine_prevista, data_cessazione,
+		motivo_cessazione, data_trasformazione_ti, n_eventi, n_proroghe, prov_lavoro FROM relationships ORDER BY rel_id`),
+		strings.Join([]string{
+			"r1 true 2024-01-15 A.02.00 A.01.00 2024-12-31 NULL NULL 2024-09-01 3 1 015",
+			"r2 true 2024-03-01 A.01.00 A.01.00 NULL 2024-05-30 DIMISSIONI NULL 2 0 015",
+		}, "\n"); got != want {
+		t.Errorf("relationships:\n%s\nwant:\n%s", got, want)
+	}
+
+	// The same file again changes nothing.
+	before := f.query(t, "SELECT count(*) FROM communications")
+	r2 := f.ingest(t, "testdata/first.csv")
+	if !r2.Files[0].AlreadyIngested || r2.Read != 0 {
+		t.Errorf("re-ingest: %+v", r2.Files[0])
+	}
+	if after := f.query(t, "SELECT count(*) FROM communications"); after != before {
+		t.Errorf("re-ingest changed the store: %s -> %s rows", before, after)
+	}
+
+	// A later file cancels the hire of r2 and rectifies the rectification
+	// of its termination: r2 is left with a C only.
+	r3 := f.ingest(t, "testdata/second.csv")
+	if r3.Accepted != 2 || r3.Rejected != 0 {
+		t.Fatalf("second file: %+v", r3)
+	}
+	if got, want := f.query(t, "SELECT comm_id, tipo, data, motivo_cessazione FROM events WHERE rel_id = 'r2'"),
+		"c5 C 2024-05-29 LICENZIAMENTO"; got != want {
+		t.Errorf("r2 events: %s, want %s", got, want)
+	}
+	if got, want := f.query(t, "SELECT has_a, data_cessazione, motivo_cessazione FROM relationships WHERE rel_id = 'r2'"),
+		"false 2024-05-29 LICENZIAMENTO"; got != want {
+		t.Errorf("r2 relationship: %s, want %s", got, want)
+	}
+	if got := f.query(t, "SELECT sum(read) = sum(accepted + rejected + duplicates) FROM files"); got != "true" {
+		t.Error("files table does not reconcile")
+	}
+}
+
+// TestNoClearFiscalCode greps every file of the data dir, and every text
+// column of every table, for the fiscal codes of the input.
+func TestNoClearFiscalCode(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(t, "testdata/first.csv", "testdata/second.csv")
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.Walk(f.dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, cf := range clearCodes {
+			if bytes.Contains(b, []byte(cf)) {
+				t.Errorf("%s holds the fiscal code %s in clear", path, cf)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := duckdb.Open(f.ctx, f.dir, duckdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f.db = db
+	cols := f.query(t, `SELECT table_name || '.' || column_name FROM information_schema.columns
+		WHERE data_type = 'VARCHAR' AND table_schema = 'main' AND table_name <> 'events'`)
+	for _, tc := range strings.Split(cols, "\n") {
+		tab, col, _ := strings.Cut(tc, ".")
+		for _, cf := range clearCodes {
+			if n := f.query(t, "SELECT count(*) FROM "+tab+" WHERE contains(upper("+col+"), '"+cf+"')"); n != "0" {
+				t.Errorf("%s.%s holds %s in %s rows", tab, col, cf, n)
+			}
+		}
+	}
+}

@@ -88,7 +88,7 @@ func (m *Main) ingest(ctx context.Context, dir string, f cofile.Format, et oml.E
 		return oml.IngestReport{}, err
 	}
 	defer db.Close()
-	opt := ingest.Options{Format: f, Event: et, Lists: lists, Key: key, Now: m.Now, Version: oml.Version}
+	opt := ingest.Options{Format: f, Event: et, Lists: lists, Key: key, Now: m.Now, Version: oml.Version, Logger: m.logger()}
 	if progress && m.StderrIsTerminal {
 		opt.Progress = m.progressBar()
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/duckdb"
 	"github.com/regione-lombardia/oml/internal/synth"
 )
 
@@ -64,6 +65,53 @@ func TestSynthIngestReconciles(t *testing.T) {
 	if len(man.DirtyByReason) < len(oml.ReasonText)-2 {
 		t.Errorf("generator injected only %d reasons of %d", len(man.DirtyByReason), len(oml.ReasonText))
 	}
+	// No fiscal code of the input is stored in clear, in any text column
+	// of any table, whole or inside a longer value.
+	db, err := duckdb.Open(context.Background(), filepath.Join(dir, "data"), duckdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var quoted []string
+	for _, f := range files {
+		quoted = append(quoted, "'"+f+"'")
+	}
+	src := "read_csv([" + strings.Join(quoted, ",") + "], all_varchar = true, ignore_errors = true, null_padding = true)"
+	if _, err := db.SQL().Exec(`CREATE TEMP TABLE cfs AS SELECT DISTINCT upper(trim(cf)) AS cf FROM (
+		SELECT cf_lavoratore AS cf FROM ` + src + ` UNION ALL SELECT cf_datore FROM ` + src + `) WHERE length(trim(cf)) >= 11`); err != nil {
+		t.Fatal(err)
+	}
+	var ncf int
+	db.SQL().QueryRow("SELECT count(*) FROM cfs").Scan(&ncf)
+	if ncf < 1000 {
+		t.Fatalf("only %d fiscal codes read from the input", ncf)
+	}
+	rows, err := db.SQL().Query(`SELECT table_name, column_name FROM information_schema.columns
+		WHERE data_type = 'VARCHAR' AND table_schema = 'main' AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols [][2]string
+	for rows.Next() {
+		var c [2]string
+		rows.Scan(&c[0], &c[1])
+		cols = append(cols, c)
+	}
+	rows.Close()
+	for _, c := range cols {
+		q := "SELECT count(*) FROM " + c[0] + " WHERE upper(" + c[1] + ") IN (SELECT cf FROM cfs)"
+		if c[0] == "rejects" {
+			q = "SELECT count(*) FROM rejects r, cfs WHERE contains(upper(r." + c[1] + "), cfs.cf)"
+		}
+		var n int
+		if err := db.SQL().QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			t.Errorf("%s.%s holds %d fiscal codes in clear", c[0], c[1], n)
+		}
+	}
+
 	// The JSON has exactly the keys of INTERFACE.md.
 	var raw map[string]json.RawMessage
 	json.Unmarshal([]byte(stdout), &raw)
@@ -218,4 +266,38 @@ func stagedBytes(data string) int64 {
 		return nil
 	})
 	return n
+}
+
+// TestOpenDataIngest ingests the four open-data files the generator
+// writes (BOM, CRLF, titles instead of codes) and reconciles the counts.
+func TestOpenDataIngest(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if _, stderr, code := run(t, "synth", "--out", in, "--format", "lombardia-opendata", "--scale", "0.003", "--from", "2024-01", "--to", "2024-12", "--dirty", "0.02"); code != 0 {
+		t.Fatalf("synth exit %d: %s", code, stderr)
+	}
+	man, err := synth.ReadManifest(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(in, "*.csv"))
+	if len(files) != 4 {
+		t.Fatalf("%d open-data files, want 4", len(files))
+	}
+	stdout, stderr, code := run(t, append([]string{"ingest", "--data", filepath.Join(dir, "data"), "--format", "lombardia-opendata", "--json"}, files...)...)
+	if code != 0 {
+		t.Fatalf("ingest exit %d: %s", code, stderr)
+	}
+	var rep oml.IngestReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read != man.Rows || rep.Rejected != man.Dirty || rep.Duplicates != 0 {
+		t.Errorf("read %d rejected %d duplicates %d; generator wrote %d rows, %d defective", rep.Read, rep.Rejected, rep.Duplicates, man.Rows, man.Dirty)
+	}
+	for reason, n := range man.DirtyByReason {
+		if rep.RejectedByReason[reason] != n {
+			t.Errorf("reason %s: %d rejected, %d injected", reason, rep.RejectedByReason[reason], n)
+		}
+	}
 }

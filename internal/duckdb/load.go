@@ -199,17 +199,31 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		return nil, err
 	}
 
-	// 5. Rebuild the relationships touched by this ingest.
-	if err := exec(`CREATE OR REPLACE TEMP TABLE touched_rel AS
-		SELECT DISTINCT rel_id FROM communications WHERE seq >= ? AND rel_id IS NOT NULL
-		UNION SELECT DISTINCT rel_id FROM communications WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched) AND rel_id IS NOT NULL`, Seq(firstFileID(l), 0)); err != nil {
+	// 5. Rebuild the relationships touched by this ingest. On the first
+	// load every relationship is new, and the filter is skipped.
+	var empty bool
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) = 0 FROM relationship_index").Scan(&empty); err != nil {
 		return nil, err
 	}
-	if err := exec(`DELETE FROM relationship_index WHERE rel_id IN (SELECT rel_id FROM touched_rel)`); err != nil {
-		return nil, err
-	}
-	if err := exec(rebuildRelationships); err != nil {
-		return nil, err
+	if empty {
+		if err := exec(strings.Replace(rebuildRelationships, "rel_id IN (SELECT rel_id FROM touched_rel)", "rel_id IS NOT NULL", 1)); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := exec(`CREATE OR REPLACE TEMP TABLE touched_rel AS
+			SELECT DISTINCT rel_id FROM communications WHERE seq >= ? AND rel_id IS NOT NULL
+			UNION SELECT DISTINCT rel_id FROM communications WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched) AND rel_id IS NOT NULL`, Seq(firstFileID(l), 0)); err != nil {
+			return nil, err
+		}
+		if err := exec(`DELETE FROM relationship_index WHERE rel_id IN (SELECT rel_id FROM touched_rel)`); err != nil {
+			return nil, err
+		}
+		if err := exec(rebuildRelationships); err != nil {
+			return nil, err
+		}
+		if err := exec("DROP TABLE touched_rel"); err != nil {
+			return nil, err
+		}
 	}
 
 	// 6. Rejects, duplicates and the file records.
@@ -299,7 +313,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	if err := exec(`INSERT OR REPLACE INTO meta VALUES ('pseudo_key_id', ?)`, l.KeyID); err != nil {
 		return nil, err
 	}
-	for _, t := range []string{"keys", "special", "stage_rejects", "touched", "touched_rel"} {
+	for _, t := range []string{"keys", "special", "stage_rejects", "touched"} {
 		if err := exec("DROP TABLE " + t); err != nil {
 			return nil, err
 		}

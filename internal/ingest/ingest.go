@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,6 +41,7 @@ type Options struct {
 	// are read, and once at each phase change.
 	Progress func(Progress)
 	Version  string
+	Logger   *slog.Logger // default: discard
 }
 
 // Progress reports how far an ingest has gone.
@@ -69,7 +71,11 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
 	started := opt.Now()
+	wall := time.Now()
 	var total int64
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -164,6 +170,7 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 	if err := closeWriters(); err != nil {
 		return report, fmt.Errorf("write stage files: %w", err)
 	}
+	opt.Logger.Debug("files decoded", "rows", rowsDone.Load(), "bytes", total, "duration", time.Since(wall).Round(time.Millisecond))
 	for _, w := range writers {
 		e, r := w.Paths()
 		load.EventFiles = append(load.EventFiles, e)
@@ -173,10 +180,12 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 		if opt.Progress != nil {
 			opt.Progress(Progress{Phase: "caricamento", Bytes: total, TotalBytes: total, Rows: rowsDone.Load()})
 		}
+		t0 := time.Now()
 		results, err := db.Commit(ctx, load)
 		if err != nil {
 			return report, err
 		}
+		opt.Logger.Debug("ingest committed", "duration", time.Since(t0).Round(time.Millisecond))
 		for i := range states {
 			if states[i].fileID == 0 {
 				continue

@@ -606,7 +606,6 @@ type chainDef struct {
 
 var (
 	lenTD     = []lengthClass{{1, 1, 8}, {2, 7, 9}, {8, 31, 16}, {32, 92, 25}, {93, 183, 20}, {184, 366, 18}, {367, 730, 4}}
-	lenShort  = []lengthClass{{1, 1, 20}, {2, 7, 20}, {8, 31, 25}, {32, 92, 25}, {93, 183, 10}}
 	lenSomm   = []lengthClass{{1, 1, 10}, {2, 7, 22}, {8, 31, 33}, {32, 92, 25}, {93, 183, 8}, {184, 366, 2}}
 	lenInterm = []lengthClass{{1, 7, 10}, {8, 31, 15}, {32, 92, 30}, {93, 183, 25}, {184, 366, 20}}
 	lenCococo = []lengthClass{{32, 92, 20}, {93, 183, 35}, {184, 366, 40}, {367, 730, 5}}
@@ -621,10 +620,10 @@ var chains = [nChains]chainDef{
 		open: []durComp{{0.30, 200}, {0.25, 3 * 365}, {0.45, 15 * 365}}, pOrarioT: 0.16, pAltroT: 0.03,
 		age: agePermanent, reasons: [3]float64{0.52, 0.33, 0.15}},
 	chTD: {name: "tempo determinato", codes: []string{"A.02.00"}, hasEnd: true, lengths: lenTD,
-		pEarly: 0.18, pExt: [2]float64{0.42, 0.50}, maxP: 4, maxDays: 730, pNatComm: 0.40,
+		pEarly: 0.18, pExt: [2]float64{0.42, 0.50}, maxP: 4, maxDays: 730, pNatComm: 0.35,
 		pTDTI: [2]float64{0.12, 0.16}, age: ageGeneral, reasons: [3]float64{0.5, 0.25, 0.25}},
 	chTDSost: {name: "tempo determinato per sostituzione", codes: []string{"A.02.01"}, hasEnd: true, lengths: lenTD,
-		pEarly: 0.14, pExt: [2]float64{0.40, 0.48}, maxP: 4, maxDays: 730, pNatComm: 0.40,
+		pEarly: 0.14, pExt: [2]float64{0.40, 0.48}, maxP: 4, maxDays: 730, pNatComm: 0.35,
 		pTDTI: [2]float64{0.05, 0.08}, age: ageGeneral, reasons: [3]float64{0.5, 0.25, 0.25}},
 	chApprProf: {name: "apprendistato professionalizzante", codes: []string{"A.03.09", "A.03.02"},
 		open: []durComp{{0.4, 250}, {0.6, 4 * 365}}, pAPTI: 0.5, pOrarioT: 0.05,
@@ -636,7 +635,7 @@ var chains = [nChains]chainDef{
 		open: []durComp{{0.3, 300}, {0.7, 4 * 365}}, pAPTI: 0.45, pOrarioT: 0.02,
 		age: ageApprAlta, reasons: [3]float64{0.6, 0.2, 0.2}},
 	chSommTD: {name: "somministrazione a termine", codes: []string{"A.06.01"}, hasEnd: true, lengths: lenSomm,
-		pEarly: 0.10, pExt: [2]float64{0.63, 0.68}, maxP: 6, maxDays: 730, pNatComm: 0.70,
+		pEarly: 0.10, pExt: [2]float64{0.63, 0.68}, maxP: 6, maxDays: 730, pNatComm: 0.60,
 		age: ageGeneral, reasons: [3]float64{0.45, 0.25, 0.30}},
 	chSommTI: {name: "somministrazione a tempo indeterminato", codes: []string{"A.06.00"},
 		open: []durComp{{0.3, 365}, {0.7, 5 * 365}}, pOrarioT: 0.05,

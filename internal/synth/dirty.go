@@ -99,7 +99,7 @@ var openDataWeights = [nReasons]float64{
 // badValues are values that no code list knows, checked at start-up.
 type badValues struct {
 	citizenship, education, comune, ateco, profession, contract, orario [][]byte
-	odAteco, odEducation, odContract, odOrario, odProvince, odCitizen  [][]byte
+	odAteco, odEducation, odContract, odOrario, odProvince, odCitizen   [][]byte
 }
 
 func (m *model) loadBadValues() error {

@@ -1,5 +1,7 @@
 package synth
 
+import "github.com/regione-lombardia/oml/internal/cofile"
+
 // Canonical columns, in the order of INTERFACE.md section 1.
 const (
 	fID = iota
@@ -26,13 +28,9 @@ const (
 	nCanon
 )
 
-// CanonicalHeader is the header row of the canonical files.
-var CanonicalHeader = [nCanon]string{
-	"id_comunicazione", "tipo_evento", "rif_comunicazione", "id_rapporto", "data_evento",
-	"cf_lavoratore", "cf_datore", "genere", "anno_nascita", "cittadinanza", "titolo_studio",
-	"comune_lavoro", "comune_residenza", "ateco", "professione", "tipo_contratto", "orario",
-	"data_fine_prevista", "tipo_trasformazione", "motivo_cessazione", "categoria_protetta",
-}
+// CanonicalHeader is the header row of the canonical files: the decoder's
+// column names, in the order of INTERFACE.md.
+var CanonicalHeader [nCanon]string = cofile.CanonicalColumns
 
 // Open-data columns.
 const (
@@ -49,8 +47,7 @@ const (
 )
 
 // OpenDataHeader is the header row of the open-data files.
-var OpenDataHeader = [nOpenData]string{"DATA", "GENERE", "ETA", "SETTOREECONOMICODETTAGLIO", "TITOLOSTUDIO",
-	"CONTRATTO", "MODALITALAVORO", "PROVINCIAIMPRESA", "ITALIANO"}
+var OpenDataHeader [nOpenData]string = cofile.OpenDataColumns
 
 // OpenDataFiles are the open-data file names, by event type A, C, P, T.
 var OpenDataFiles = [4]string{"rapporti_lavoro_attivati.csv", "rapporti_lavoro_cessati.csv",

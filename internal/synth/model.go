@@ -19,8 +19,8 @@ type model struct {
 
 	provs []*provModel
 
-	atecos    []atecoRef       // subcategories the sectors use
-	secAteco  [nSectors]alias  // draws an index of atecos
+	atecos    []atecoRef        // subcategories the sectors use
+	secAteco  [nSectors]alias   // draws an index of atecos
 	secAtecoI [nSectors][]int32 // slot -> index of atecos
 	secW      [nSectors]float64
 

@@ -156,8 +156,6 @@ func newAlias(w []float64) alias {
 	return a
 }
 
-func (a *alias) len() int { return len(a.prob) }
-
 // pick draws a slot from 64 random bits.
 func (a *alias) pick(u uint64) int {
 	i := int((u >> 32) * uint64(len(a.prob)) >> 32)

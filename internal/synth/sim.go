@@ -30,19 +30,18 @@ type shard struct {
 	cohortN    [2]int
 	agencies   *agencies
 
-	rel  relationship
-	w    worker
-	emp  employer
-	hh   household
-	user employer // user firm of a temp worker
+	rel relationship
+	w   worker
+	emp employer // for a temp worker, the user firm
+	hh  household
 
 	out *shardOut
 	acc accumulators
 
-	row                        [nCanon][]byte
-	odrow                      [nOpenData][]byte
+	row                       [nCanon][]byte
+	odrow                     [nOpenData][]byte
 	relID, commID, auxID, xID [idLen]byte
-	relSeq, commSeq            uint64
+	relSeq, commSeq           uint64
 }
 
 // relationship is one employment relationship: the true sequence of its
@@ -79,11 +78,15 @@ type event struct {
 	reason     string
 }
 
-// hiresPerMonth returns the expected hires of the shard in a month and
-// sector.
+// hiresPerYear returns the shard's hires in a year of trend 1.
+func (s *shard) hiresPerYear() float64 {
+	return regionHiresPerYear * s.run.cfg.Scale * s.prov.calib.share / 100 / float64(s.nsub)
+}
+
+// lambda returns the expected hires of the shard in a month and sector.
 func (s *shard) lambda(mi, sec int) float64 {
 	y, mo := mi/12, mi%12
-	base := regionHiresPerYear / 12 * s.run.cfg.Scale * s.prov.calib.share / 100 / float64(s.nsub)
+	base := s.hiresPerYear() / 12
 	season := s.m.season[sec][mo]
 	if sec == secTourism {
 		season = s.prov.touSeason[mo]
@@ -103,6 +106,14 @@ func (s *shard) lambda(mi, sec int) float64 {
 // simulate runs the shard from the start of the warm-up to the last month
 // of the window, writing every event that falls in the window.
 func (s *shard) simulate(ctx context.Context, hired *atomic.Int64) error {
+	// Employers live only while their shard runs, so memory does not grow
+	// with the number of shards.
+	var bySector [nSectors]float64
+	for sec := range bySector {
+		bySector[sec] = s.hiresPerYear() * s.prov.sectorW[sec]
+	}
+	s.buildEmployers(bySector)
+	defer func() { s.employers, s.empAl = [nSectors][]employer{}, [nSectors]alias{} }()
 	first, last := s.run.firstMonth, s.run.lastMonth
 	for mi := first - warmupLongMonths; mi <= last; mi++ {
 		if err := ctx.Err(); err != nil {
@@ -177,8 +188,8 @@ func (s *shard) hire(start, ndays int32, sec int, deep bool) {
 	}
 }
 
-// hireDay draws the day of a hire in its month: a third on the 1st, the
-// others on working days mostly.
+// hireDay draws the day of a hire in its month (0 = the 1st): 30% on the
+// 1st, the others mostly on working days.
 func (s *shard) hireDay(start, ndays int32) int32 {
 	if s.r.chance(0.3) {
 		return 0

@@ -52,6 +52,7 @@ const ManifestName = "synth_manifest.json"
 // Config selects what Generate writes. The zero value of a field selects its
 // default.
 type Config struct {
+	// Seed selects the random streams; every value, 0 included, is valid.
 	Seed uint64
 	// From and To are the first and last month simulated and written (the
 	// day is ignored). Defaults: January 2017 and the last complete month
@@ -184,12 +185,15 @@ func newRunState(cfg Config) *runState {
 }
 
 // Generate simulates the labour market of Lombardy from cfg.From to cfg.To
-// and writes the files of cfg.Format into outDir (created if needed; files
-// of the same names are replaced), plus ManifestName. progress, if not nil,
-// is called from the calling goroutine with the hires simulated so far and
-// the expected total, a few times a second and once at the end with
-// done == total. On error (ctx cancelled included) the files written are
-// removed.
+// and writes the files of cfg.Format into outDir, plus ManifestName.
+// outDir is created if needed; files of the same names are replaced, other
+// files are left alone, and Summary.Files lists exactly the files written.
+// A temporary directory ".synth-*" exists in outDir while Generate runs.
+//
+// progress, if not nil, is called from the calling goroutine with the hires
+// simulated so far and the expected total, a few times a second and once at
+// the end with done == total. On error (ctx cancelled included) the files
+// written are removed.
 func Generate(ctx context.Context, cfg Config, lists *classif.Lists, outDir string, progress func(done, total int64)) (Summary, error) {
 	cfg, err := cfg.normalise(time.Now())
 	if err != nil {
@@ -348,12 +352,7 @@ func planShards(m *model, run *runState, seed uint64) []*shard {
 			s.seed = hashKey(seed, 0x5eed, uint64(p.idx), uint64(sub))
 			s.provSalt = hashKey(seed, 5, uint64(p.idx))
 			s.r = newRNG(s.seed, hashKey(s.seed, 1))
-			perYear := regionHiresPerYear * run.cfg.Scale * p.calib.share / 100 / float64(nsub)
-			var bySector [nSectors]float64
-			for sec := range bySector {
-				bySector[sec] = perYear * p.sectorW[sec]
-			}
-			s.buildEmployers(bySector)
+			perYear := s.hiresPerYear()
 			dom := p.sectorW[secHousehold]
 			s.cohortN[segGeneral] = max(4, int(1.6*perYear*(1-dom)*0.5/45))
 			s.cohortN[segDomestic] = max(4, int(1.6*perYear*dom*0.5/45))
@@ -432,12 +431,12 @@ func summarise(run *runState, shards []*shard, stats []fileStats) Summary {
 	var all fileStats
 	for i, name := range run.files {
 		st := &stats[i]
-		fs := FileSummary{Path: name, Rows: st.rows, Dirty: st.dirty, Duplicates: st.dups, DirtyByReason: reasonMap(st)}
+		fs := FileSummary{Path: name, Rows: st.rows, Dirty: st.dirty, Duplicates: st.dups, DirtyByReason: statsReasons(st)}
 		sum.Files = append(sum.Files, fs)
 		all.add(st)
 	}
 	sum.Rows, sum.Dirty, sum.Duplicates = all.rows, all.dirty, all.dups
-	sum.DirtyByReason = reasonMap(&all)
+	sum.DirtyByReason = statsReasons(&all)
 	for _, s := range shards {
 		for i, t := range typeOrder {
 			if n := s.acc.events[i]; n > 0 {
@@ -454,7 +453,7 @@ func summarise(run *runState, shards []*shard, stats []fileStats) Summary {
 	return sum
 }
 
-func reasonMap(st *fileStats) map[oml.Reason]int64 {
+func statsReasons(st *fileStats) map[oml.Reason]int64 {
 	m := map[oml.Reason]int64{}
 	for i, n := range st.byReason {
 		if n > 0 {
@@ -464,11 +463,10 @@ func reasonMap(st *fileStats) map[oml.Reason]int64 {
 	return m
 }
 
-// manifest is the JSON form of a Summary and of the Config that made it.
-type manifest struct {
-	Generator     string           `json:"generator"`
-	Config        manifestConfig   `json:"config"`
-	Files         []manifestFile   `json:"files"`
+// summaryJSON is the JSON form of a Summary: event types and reasons as
+// string keys, which encoding/json writes in sorted order.
+type summaryJSON struct {
+	Files         []fileJSON       `json:"files"`
 	Rows          int64            `json:"rows"`
 	Dirty         int64            `json:"dirty"`
 	Duplicates    int64            `json:"duplicates"`
@@ -480,6 +478,22 @@ type manifest struct {
 	ImputedEnds   int64            `json:"imputed_ends"`
 }
 
+type fileJSON struct {
+	Path          string           `json:"path"`
+	Rows          int64            `json:"rows"`
+	Dirty         int64            `json:"dirty"`
+	DirtyByReason map[string]int64 `json:"dirty_by_reason"`
+	Duplicates    int64            `json:"duplicates"`
+}
+
+// manifest is the content of ManifestName: the Summary and the Config that
+// made it.
+type manifest struct {
+	Generator string         `json:"generator"`
+	Config    manifestConfig `json:"config"`
+	summaryJSON
+}
+
 type manifestConfig struct {
 	Seed   uint64  `json:"seed"`
 	From   string  `json:"from"`
@@ -489,31 +503,53 @@ type manifestConfig struct {
 	Dirty  float64 `json:"dirty"`
 }
 
-type manifestFile struct {
-	Path          string           `json:"path"`
-	Rows          int64            `json:"rows"`
-	Dirty         int64            `json:"dirty"`
-	DirtyByReason map[string]int64 `json:"dirty_by_reason"`
-	Duplicates    int64            `json:"duplicates"`
-}
-
 // generatorVersion changes whenever the same Config would give different
 // files.
 const generatorVersion = "oml-synth/1"
+
+// MarshalJSON writes s as in the manifest: event types ("A") and reasons
+// as keys, in sorted order.
+func (s Summary) MarshalJSON() ([]byte, error) { return json.Marshal(s.toJSON()) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Summary) UnmarshalJSON(b []byte) error {
+	var j summaryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = j.summary()
+	return nil
+}
+
+func (s Summary) toJSON() summaryJSON {
+	j := summaryJSON{Files: []fileJSON{}, Rows: s.Rows, Dirty: s.Dirty, Duplicates: s.Duplicates,
+		DirtyByReason: reasonStrings(s.DirtyByReason), Events: eventStrings(s.Events),
+		Effective: eventStrings(s.Effective), Relationships: s.Relationships, PreWindow: s.PreWindow,
+		ImputedEnds: s.ImputedEnds}
+	for _, f := range s.Files {
+		j.Files = append(j.Files, fileJSON{Path: f.Path, Rows: f.Rows, Dirty: f.Dirty,
+			DirtyByReason: reasonStrings(f.DirtyByReason), Duplicates: f.Duplicates})
+	}
+	return j
+}
+
+func (j summaryJSON) summary() Summary {
+	s := Summary{Rows: j.Rows, Dirty: j.Dirty, Duplicates: j.Duplicates, Relationships: j.Relationships,
+		PreWindow: j.PreWindow, ImputedEnds: j.ImputedEnds, DirtyByReason: reasonsOfStrings(j.DirtyByReason),
+		Events: eventMap(j.Events), Effective: eventMap(j.Effective)}
+	for _, f := range j.Files {
+		s.Files = append(s.Files, FileSummary{Path: f.Path, Rows: f.Rows, Dirty: f.Dirty, Duplicates: f.Duplicates,
+			DirtyByReason: reasonsOfStrings(f.DirtyByReason)})
+	}
+	return s
+}
 
 func writeManifest(path string, cfg Config, s Summary) error {
 	mf := manifest{
 		Generator: generatorVersion,
 		Config: manifestConfig{Seed: cfg.Seed, From: cfg.From.Format("2006-01"), To: cfg.To.Format("2006-01"),
 			Scale: cfg.Scale, Format: cfg.Format, Dirty: cfg.Dirty},
-		Files: []manifestFile{}, Rows: s.Rows, Dirty: s.Dirty, Duplicates: s.Duplicates,
-		DirtyByReason: reasonStrings(s.DirtyByReason), Events: eventStrings(s.Events),
-		Effective: eventStrings(s.Effective), Relationships: s.Relationships, PreWindow: s.PreWindow,
-		ImputedEnds: s.ImputedEnds,
-	}
-	for _, f := range s.Files {
-		mf.Files = append(mf.Files, manifestFile{Path: f.Path, Rows: f.Rows, Dirty: f.Dirty,
-			DirtyByReason: reasonStrings(f.DirtyByReason), Duplicates: f.Duplicates})
+		summaryJSON: s.toJSON(),
 	}
 	b, err := json.MarshalIndent(mf, "", "  ")
 	if err != nil {
@@ -533,10 +569,28 @@ func reasonStrings(m map[oml.Reason]int64) map[string]int64 {
 	return out
 }
 
+func reasonsOfStrings(m map[string]int64) map[oml.Reason]int64 {
+	out := map[oml.Reason]int64{}
+	for k, v := range m {
+		out[oml.Reason(k)] = v
+	}
+	return out
+}
+
 func eventStrings(m map[oml.EventType]int64) map[string]int64 {
 	out := map[string]int64{}
 	for k, v := range m {
 		out[k.String()] = v
+	}
+	return out
+}
+
+func eventMap(m map[string]int64) map[oml.EventType]int64 {
+	out := map[oml.EventType]int64{}
+	for k, v := range m {
+		if t, ok := oml.ParseEventType(k); ok {
+			out[t] = v
+		}
 	}
 	return out
 }
@@ -551,28 +605,5 @@ func ReadManifest(dir string) (Summary, error) {
 	if err := json.Unmarshal(b, &mf); err != nil {
 		return Summary{}, fmt.Errorf("synth: %s: %w", ManifestName, err)
 	}
-	s := Summary{Rows: mf.Rows, Dirty: mf.Dirty, Duplicates: mf.Duplicates, Relationships: mf.Relationships,
-		PreWindow: mf.PreWindow, ImputedEnds: mf.ImputedEnds, DirtyByReason: map[oml.Reason]int64{},
-		Events: map[oml.EventType]int64{}, Effective: map[oml.EventType]int64{}}
-	for k, v := range mf.DirtyByReason {
-		s.DirtyByReason[oml.Reason(k)] = v
-	}
-	for k, v := range mf.Events {
-		if t, ok := oml.ParseEventType(k); ok {
-			s.Events[t] = v
-		}
-	}
-	for k, v := range mf.Effective {
-		if t, ok := oml.ParseEventType(k); ok {
-			s.Effective[t] = v
-		}
-	}
-	for _, f := range mf.Files {
-		fs := FileSummary{Path: f.Path, Rows: f.Rows, Dirty: f.Dirty, Duplicates: f.Duplicates, DirtyByReason: map[oml.Reason]int64{}}
-		for k, v := range f.DirtyByReason {
-			fs.DirtyByReason[oml.Reason(k)] = v
-		}
-		s.Files = append(s.Files, fs)
-	}
-	return s, nil
+	return mf.summary(), nil
 }

@@ -3,6 +3,15 @@
 
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 
+-- Codes whose values are fixed by the input format (INTERFACE.md) are ENUMs:
+-- stored as small integers, read and compared as their text.
+CREATE TYPE tipo_evento AS ENUM ('A', 'C', 'P', 'T', 'X', 'R');
+CREATE TYPE genere AS ENUM ('M', 'F');
+CREATE TYPE orario AS ENUM ('F', 'P', 'V', 'M');
+CREATE TYPE si_no AS ENUM ('S', 'N');
+CREATE TYPE tipo_trasformazione AS ENUM ('TD_TI', 'AP_TI', 'PT_FT', 'FT_PT', 'ALTRO');
+CREATE TYPE motivo_cessazione AS ENUM ('DIMISSIONI', 'LICENZIAMENTO', 'FINE_TERMINE', 'PENSIONAMENTO', 'ALTRO');
+
 -- One row per run of `oml ingest` that committed.
 CREATE TABLE ingests (
     ingest_id   INTEGER PRIMARY KEY,
@@ -36,13 +45,13 @@ CREATE TABLE files (
 -- of every communication that was not cancelled. Open-data rows have no ids.
 CREATE TABLE communications (
     comm_id             VARCHAR,
-    tipo                VARCHAR NOT NULL,
+    tipo                tipo_evento NOT NULL,
     rif                 VARCHAR,
     rel_id              VARCHAR,
     data                DATE,
     worker              VARCHAR,
     employer            VARCHAR,
-    genere              VARCHAR,
+    genere              genere,
     anno_nascita        SMALLINT,
     eta                 SMALLINT,
     cittadinanza        VARCHAR,
@@ -54,15 +63,15 @@ CREATE TABLE communications (
     ateco               VARCHAR,
     professione         VARCHAR,
     contratto           VARCHAR,
-    orario              VARCHAR,
+    orario              orario,
     data_fine_prevista  DATE,
-    tipo_trasformazione VARCHAR,
-    motivo_cessazione   VARCHAR,
-    categoria_protetta  VARCHAR,
+    tipo_trasformazione tipo_trasformazione,
+    motivo_cessazione   motivo_cessazione,
+    categoria_protetta  si_no,
     hash                UBIGINT NOT NULL,
     seq                 BIGINT NOT NULL,
     root_id             VARCHAR,
-    tipo_effettivo      VARCHAR,
+    tipo_effettivo      tipo_evento,
     active              BOOLEAN NOT NULL
 );
 
@@ -107,10 +116,10 @@ CREATE TABLE relationship_index (
     data_inizio            DATE,
     primo_evento           DATE NOT NULL,
     contratto              VARCHAR,
-    orario                 VARCHAR,
+    orario                 orario,
     fine_prevista          DATE,
     data_cessazione        DATE,
-    motivo_cessazione      VARCHAR,
+    motivo_cessazione      motivo_cessazione,
     data_trasformazione_ti DATE,
     n_eventi               INTEGER NOT NULL,
     n_cessazioni           INTEGER NOT NULL,

@@ -158,7 +158,8 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		return nil, err
 	}
 	if err := exec(`UPDATE special SET root_id = k.comm_id, tipo_effettivo = k.tipo
-		FROM (SELECT comm_id, tipo FROM keys WHERE tipo IN ('A','C','P','T')
+		FROM (SELECT comm_id, tipo FROM keys
+		      WHERE tipo IN ('A','C','P','T') AND comm_id IN (SELECT rif FROM special WHERE tipo IN ('R','X'))
 		      AND seq NOT IN (SELECT seq FROM special WHERE class <> 'ok')) k
 		WHERE special.class = 'ok' AND special.root_id IS NULL AND special.tipo IN ('R','X') AND k.comm_id = special.rif`); err != nil {
 		return nil, err

@@ -8,25 +8,25 @@ type EventType byte
 // The event types of a communication. A, C, P and T are events on an
 // employment relationship; X and R act on an earlier communication.
 const (
-	Attivazione     EventType = 'A' // hire: the relationship starts on the event date
-	Cessazione      EventType = 'C' // termination: the event date is the last day worked
-	Proroga         EventType = 'P' // extension: a new planned end date
-	Trasformazione  EventType = 'T' // transformation, e.g. fixed-term to permanent
-	Annullamento    EventType = 'X' // cancels the communication it refers to
-	Rettifica       EventType = 'R' // replaces the communication it refers to, all fields restated
-	unknownEventTyp EventType = 0
+	Attivazione    EventType = 'A' // hire: the relationship starts on the event date
+	Cessazione     EventType = 'C' // termination: the event date is the last day worked
+	Proroga        EventType = 'P' // extension: a new planned end date
+	Trasformazione EventType = 'T' // transformation, e.g. fixed-term to permanent
+	Annullamento   EventType = 'X' // cancels the communication it refers to
+	Rettifica      EventType = 'R' // replaces the communication it refers to, all fields restated
+	noEventType    EventType = 0
 )
 
 // ParseEventType returns the event type of a one-letter code (any case).
 func ParseEventType(s string) (EventType, bool) {
 	if len(s) != 1 {
-		return unknownEventTyp, false
+		return noEventType, false
 	}
 	switch t := EventType(s[0] &^ 0x20); t {
 	case Attivazione, Cessazione, Proroga, Trasformazione, Annullamento, Rettifica:
 		return t, true
 	}
-	return unknownEventTyp, false
+	return noEventType, false
 }
 
 // String returns the one-letter code.

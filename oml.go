@@ -12,6 +12,6 @@ package oml
 // version, stamped on every published figure.
 const Version = "0.1.0"
 
-// FirstEventDate is the earliest event date accepted on ingest: the CO
+// FirstEventYear is the first year of event dates accepted on ingest: the CO
 // system went online nationally in 2008, so earlier dates are errors.
 const FirstEventYear = 2008

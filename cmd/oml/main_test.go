@@ -202,7 +202,9 @@ func TestKilledIngestLeavesDataUsable(t *testing.T) {
 		}
 		return r
 	}
-	first := ingest(files[0])
+	if first := ingest(files[0]); first.Accepted == 0 {
+		t.Fatalf("first file: %+v", first)
+	}
 	rest := files[1:]
 
 	for _, phase := range []string{"reading", "committing"} {
@@ -253,7 +255,6 @@ func TestKilledIngestLeavesDataUsable(t *testing.T) {
 	if entries, _ := filepath.Glob(filepath.Join(data, "tmp", "ingest-*")); len(entries) != 0 {
 		t.Errorf("stage folders left behind: %v", entries)
 	}
-	_ = first
 }
 
 // stagedBytes returns the bytes written so far into stage folders.

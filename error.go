@@ -13,6 +13,8 @@ const (
 	ECONFLICT     = "conflict"     // the request clashes with the current state
 	EUNAUTHORIZED = "unauthorized" // credentials are missing or wrong
 	EFORBIDDEN    = "forbidden"    // credentials are valid but do not grant this
+	ETOOLARGE     = "too_large"    // the request asks for more than one call may return
+	EINTEGRITY    = "integrity"    // stored data fail verification (checksum or signature)
 	EINTERNAL     = "internal"     // a fault of the software or of the machine
 )
 

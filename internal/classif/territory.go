@@ -287,3 +287,9 @@ func upper(c byte) byte {
 	}
 	return c
 }
+
+// Comuni returns every comune of the lists, suppressed ones included, in
+// the order of the embedded table. Each call returns a new slice.
+func (l *Lists) Comuni() []Comune {
+	return append([]Comune(nil), l.comuni...)
+}

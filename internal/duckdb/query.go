@@ -1,0 +1,65 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Exec runs one statement on the data bank's connection, where the
+// temporary tables of earlier statements are visible.
+func (db *DB) Exec(ctx context.Context, query string) error {
+	if _, err := db.db.ExecContext(ctx, query); err != nil {
+		return fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	return nil
+}
+
+// Query runs query and calls each once per row, with a scan function that
+// reads the row as database/sql's Rows.Scan does. It stops at the first
+// error each returns.
+func (db *DB) Query(ctx context.Context, query string, each func(scan func(dest ...any) error) error) error {
+	rows, err := db.db.QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows.Scan); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	return nil
+}
+
+// LastEventDate returns the date of the latest current event, or false
+// when the data bank holds none.
+func (db *DB) LastEventDate(ctx context.Context) (time.Time, bool, error) {
+	var d sql.NullTime
+	if err := db.db.QueryRowContext(ctx, "SELECT max(data) FROM events").Scan(&d); err != nil {
+		return time.Time{}, false, err
+	}
+	return d.Time.UTC(), d.Valid, nil
+}
+
+// InputFiles returns the sha256 of every file ingested, sorted, and the
+// number of current events, for release manifests.
+func (db *DB) InputFiles(ctx context.Context) (shas []string, events int64, err error) {
+	err = db.Query(ctx, "SELECT sha256 FROM files ORDER BY sha256", func(scan func(...any) error) error {
+		var s string
+		if err := scan(&s); err != nil {
+			return err
+		}
+		shas = append(shas, s)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	err = db.db.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&events)
+	return shas, events, err
+}

@@ -1,0 +1,517 @@
+package method
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/classif"
+)
+
+// The compiled plan works on one temporary table, ev, with one row per
+// event of the period (A, C, P, T), per imputed cessation (CI), per
+// position move of a transformation (MV, two rows of opposite sign) and per
+// position opened or closed (PO, +1 and -1). Every dimension is a column
+// named as the dimension and holding its code; territories are the
+// province, CPI and comune of both perimeters. Measures are sums over ev.
+
+// eventKinds are the row kinds of ev.
+var eventKinds = map[string]bool{"A": true, "C": true, "CI": true, "P": true, "T": true, "MV": true, "PO": true}
+
+// dimensionSQL is the expression of each dimension's code over the joined
+// event row (alias b) and lookups; every expression yields 'ND' when the
+// value is unknown. The target groups are boolean columns instead.
+var dimensionSQL = map[string]string{
+	"ateco_sezione":       "coalesce(la.sezione, 'ND')",
+	"ateco_divisione":     "coalesce(la.divisione, 'ND')",
+	"professione":         "coalesce(lp.g1, 'ND')",
+	"professione_2":       "coalesce(lp.g2, 'ND')",
+	"contratto":           "coalesce(b.gruppo_override, lk.gruppo, 'ND')",
+	"orario":              "coalesce(b.orario_override, CASE WHEN b.orario = 'F' THEN 'FT' WHEN b.orario IN ('P', 'V', 'M') THEN 'PT' END, 'ND')",
+	"genere":              "coalesce(b.genere::VARCHAR, 'ND')",
+	"classe_eta":          "CASE WHEN b.eta_evento IS NULL THEN 'ND' WHEN b.eta_evento < 25 THEN '15-24' WHEN b.eta_evento < 30 THEN '25-29' WHEN b.eta_evento < 35 THEN '30-34' WHEN b.eta_evento < 45 THEN '35-44' WHEN b.eta_evento < 55 THEN '45-54' WHEN b.eta_evento < 65 THEN '55-64' ELSE '65+' END",
+	"cittadinanza":        "coalesce(lc.gruppo, 'ND')",
+	"titolo_studio":       "coalesce(lt.gruppo, 'ND')",
+	"target":              "", // boolean columns t_giovani, t_donne, t_over55, t_protetti
+	"tipo_trasformazione": "coalesce(b.tipo_trasformazione::VARCHAR, 'ND')",
+}
+
+// targetCodes are the target groups and the boolean column of each.
+var targetCodes = []struct{ Code, Column, Label string }{
+	{"giovani", "t_giovani", "Giovani 15-29 anni"},
+	{"donne", "t_donne", "Donne"},
+	{"over55", "t_over55", "Persone di 55 anni e più"},
+	{"protetti", "t_protetti", "Categorie protette (L. 68/1999)"},
+}
+
+// contractGroupCode is the code of each contract group in the contratto dimension.
+var contractGroupCode = map[oml.ContractGroup]string{
+	oml.GroupPermanent:       "TI",
+	oml.GroupFixedTerm:       "TD",
+	oml.GroupApprenticeship:  "AP",
+	oml.GroupTempAgency:      "SOM",
+	oml.GroupIntermittent:    "INT",
+	oml.GroupDomestic:        "DOM",
+	oml.GroupParasubordinate: "PARA",
+	oml.GroupOther:           "ALTRO",
+}
+
+// Plan is the SQL of one computation of the cube.
+type Plan struct {
+	// Setup creates the lookups and ev, in order.
+	Setup []string
+	// Aggregates returns the measures of every breakdown, one query per
+	// perimeter and breakdown.
+	Aggregates []Aggregate
+	// Medians returns the medians of the planned length of fixed-term hires.
+	Medians []Aggregate
+	// HasIDs tells whether the data bank holds relationship ids (canonical
+	// input) or not (open data only).
+	HasIDs string
+	// Teardown drops the temporary tables.
+	Teardown []string
+}
+
+// Aggregate is one aggregation query. Its rows are: province, CPI, comune
+// (NULL when the grain is coarser), the codes of Breakdown in order, the
+// month index (year*12+month-1), the core flag, then one column per
+// catalogue measure in catalogue order (or the median, for Medians).
+type Aggregate struct {
+	Perimeter oml.Perimeter
+	Breakdown []string
+	Comune    bool // rows are per comune
+	SQL       string
+}
+
+// Options fix what a computation covers.
+type Options struct {
+	From    time.Time // first day of the first month (January of FirstYear)
+	Vintage time.Time // last day of the data: later events and imputations are left out
+}
+
+// Compile returns the plan of c over the data bank for opt.
+func (c *Catalogue) Compile(lists *classif.Lists, opt Options) Plan {
+	var p Plan
+	p.Setup = append(p.Setup, lookups(lists)...)
+	p.Setup = append(p.Setup, c.evSQL(opt)...)
+	for _, per := range oml.Perimeters {
+		for _, b := range c.allBreakdowns() {
+			p.Aggregates = append(p.Aggregates, c.aggregate(per, b))
+		}
+		p.Medians = append(p.Medians, medianSQL(per))
+	}
+	p.HasIDs = `SELECT NOT EXISTS (SELECT 1 FROM communications WHERE rel_id IS NULL AND active)`
+	p.Teardown = []string{"DROP TABLE IF EXISTS ev", "DROP TABLE IF EXISTS e_enc", "DROP TABLE IF EXISTS r_enc", "DROP TABLE IF EXISTS lk_comune", "DROP TABLE IF EXISTS lk_ateco",
+		"DROP TABLE IF EXISTS lk_prof", "DROP TABLE IF EXISTS lk_contratto", "DROP TABLE IF EXISTS lk_citt",
+		"DROP TABLE IF EXISTS lk_titolo", "DROP TABLE IF EXISTS lk_mv"}
+	return p
+}
+
+// allBreakdowns returns every breakdown of any level, each once, in a
+// fixed order: by number of dimensions, then as listed.
+func (c *Catalogue) allBreakdowns() [][]string {
+	var out [][]string
+	for _, l := range oml.Levels {
+		for _, b := range c.Breakdowns[string(l)] {
+			if !slices.ContainsFunc(out, func(o []string) bool { return slices.Equal(o, b) }) {
+				out = append(out, b)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) < len(out[j]) })
+	return out
+}
+
+// grain reports whether breakdown b is published at level l, so that
+// its aggregate must keep that level's territory.
+func (c *Catalogue) grain(b []string, l oml.Level) bool {
+	return slices.ContainsFunc(c.Breakdowns[string(l)], func(o []string) bool { return slices.Equal(o, b) })
+}
+
+// MeasureSQL returns the aggregate expression of measure m over ev.
+func MeasureSQL(m Measure) string {
+	var cond []string
+	kinds := make([]string, len(m.Events))
+	for i, e := range m.Events {
+		kinds[i] = quote(e)
+	}
+	cond = append(cond, "k IN ("+strings.Join(kinds, ", ")+")")
+	dims := make([]string, 0, len(m.Where))
+	for d := range m.Where {
+		dims = append(dims, d)
+	}
+	sort.Strings(dims)
+	for _, d := range dims {
+		vals := make([]string, len(m.Where[d]))
+		for i, v := range m.Where[d] {
+			vals[i] = quote(v)
+		}
+		cond = append(cond, d+" IN ("+strings.Join(vals, ", ")+")")
+	}
+	if m.Needs == "durata" || m.Value == "durata" {
+		cond = append(cond, "durata IS NOT NULL")
+	}
+	v := "w"
+	if m.Value == "durata" {
+		v = "w * durata"
+	}
+	return "coalesce(sum(" + v + ") FILTER (WHERE " + strings.Join(cond, " AND ") + "), 0)::DOUBLE"
+}
+
+func (c *Catalogue) measureList() string {
+	var b strings.Builder
+	for _, m := range c.Measures {
+		b.WriteString(",\n       " + MeasureSQL(m) + " AS " + m.ID)
+	}
+	return b.String()
+}
+
+// aggregate returns the aggregation of breakdown b in perimeter per. Rows
+// carry the CPI only when b is published at CPI level, the comune only
+// when it is published at comune level.
+func (c *Catalogue) aggregate(per oml.Perimeter, b []string) Aggregate {
+	a := Aggregate{Perimeter: per, Breakdown: b, Comune: c.grain(b, oml.LevelComune)}
+	pre := colPrefix(per)
+	group := []string{pre + "prov"}
+	out := []string{pre + "prov::VARCHAR"}
+	if c.grain(b, oml.LevelCPI) {
+		group = append(group, pre+"cpi")
+		out = append(out, pre+"cpi::VARCHAR")
+	} else {
+		out = append(out, "NULL::VARCHAR")
+	}
+	if a.Comune {
+		group = append(group, pre+"com")
+		out = append(out, pre+"com::VARCHAR")
+	} else {
+		out = append(out, "NULL::VARCHAR")
+	}
+	sel := func(targetCode, targetCol string) string {
+		g := slices.Clone(group)
+		o := slices.Clone(out)
+		for _, d := range b {
+			if d == "target" {
+				o = append(o, quote(targetCode))
+			} else {
+				g = append(g, d)
+				o = append(o, codeSQL(d))
+			}
+		}
+		g = append(g, "m", "core")
+		o = append(o, "m", "core")
+		where := pre + "prov IS NOT NULL"
+		if targetCol != "" {
+			where += " AND " + targetCol
+		}
+		return "SELECT " + strings.Join(o, ", ") + c.measureList() + "\nFROM ev WHERE " + where + "\nGROUP BY " + strings.Join(g, ", ")
+	}
+	if slices.Contains(b, "target") {
+		var parts []string
+		for _, t := range targetCodes {
+			parts = append(parts, sel(t.Code, t.Column))
+		}
+		a.SQL = strings.Join(parts, "\nUNION ALL\n")
+	} else {
+		a.SQL = sel("", "")
+	}
+	return a
+}
+
+// colPrefix is the prefix of the territory columns of ev in perimeter per.
+func colPrefix(per oml.Perimeter) string {
+	if per == oml.Residence {
+		return "r_"
+	}
+	return "w_"
+}
+
+// codeSQL is the output expression of dimension d's code: ND when unknown.
+func codeSQL(d string) string { return "coalesce(" + d + "::VARCHAR, " + quote(Unknown) + ")" }
+
+// HiresSQL selects, for the distinct counts, one row per hire sorted by
+// worker: worker and employer hashes, month, province and CPI of both
+// perimeters, core flag, then the codes of dims.
+func HiresSQL(dims []string) string {
+	cols := []string{"hash_w", "hash_e", "m::INTEGER", "w_prov::VARCHAR", "w_cpi::VARCHAR", "r_prov::VARCHAR", "r_cpi::VARCHAR", "core"}
+	for _, d := range dims {
+		cols = append(cols, codeSQL(d))
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM ev WHERE k = 'A' ORDER BY hash_w"
+}
+
+// medianSQL returns the medians of the planned length of fixed-term hires
+// by month, quarter and year, at region, province and CPI level, for the
+// full and the core scope: one row per cell with columns freq, period
+// index, level, territory, core (true: the core scope), median.
+func medianSQL(per oml.Perimeter) Aggregate {
+	pre := colPrefix(per)
+	q := `WITH d AS (SELECT m::INTEGER AS m, m // 3 AS q, m // 12 AS y, ` + pre + `prov::VARCHAR AS prov, ` + pre + `cpi::VARCHAR AS cpi, core, durata
+	FROM ev WHERE k = 'A' AND contratto = 'TD' AND durata IS NOT NULL AND ` + pre + `prov IS NOT NULL),
+-- In s, core=true rows are the core scope and core=false rows the full scope.
+s AS (SELECT m, q, y, prov, cpi, false AS core, durata FROM d UNION ALL SELECT m, q, y, prov, cpi, true, durata FROM d WHERE core)
+SELECT CASE WHEN GROUPING(m) = 0 THEN 'M' WHEN GROUPING(q) = 0 THEN 'Q' ELSE 'Y' END AS freq,
+       coalesce(m, q, y) AS period,
+       CASE WHEN GROUPING(cpi) = 0 THEN 'cpi' WHEN GROUPING(prov) = 0 THEN 'province' ELSE 'region' END AS level,
+       coalesce(cpi, prov, '` + oml.RegionCode + `') AS territory, core, median(durata)::DOUBLE AS value
+FROM s GROUP BY GROUPING SETS ((m, core), (m, prov, core), (m, cpi, core), (q, core), (q, prov, core), (q, cpi, core), (y, core), (y, prov, core), (y, cpi, core))`
+	return Aggregate{Perimeter: per, SQL: q}
+}
+
+// encAttrs is the select list that encodes the attributes of a
+// communication (alias b) through the lookups: territories of both
+// perimeters, sector, profession, contract group, working time, gender,
+// year of birth, citizenship, education, protected category. Codes are
+// ENUM values, NULL when unknown (ND on output).
+const encAttrs = `cl.prov AS w_prov, cl.cpi AS w_cpi, cl.com AS w_com,
+       cr.prov AS r_prov, cr.cpi AS r_cpi, cr.com AS r_com,
+       la.sezione AS ateco_sezione, la.divisione AS ateco_divisione, lp.g1 AS professione, lp.g2 AS professione_2,
+       b.genere, coalesce(b.anno_nascita, year(b.data) - b.eta)::SMALLINT AS nascita,
+       lc.gruppo AS cittadinanza, lt.gruppo AS titolo_studio, coalesce(b.categoria_protetta = 'S', false) AS protetto`
+
+// encJoins are the lookups encAttrs reads.
+const encJoins = `LEFT JOIN lk_comune cl ON cl.code = coalesce(b.comune_lavoro, 'P' || b.prov_lavoro)
+LEFT JOIN lk_comune cr ON cr.code = coalesce(b.comune_residenza, 'P' || b.prov_residenza)
+LEFT JOIN lk_ateco la ON la.code = b.ateco
+LEFT JOIN lk_prof lp ON lp.code = b.professione
+LEFT JOIN lk_citt lc ON lc.code = b.cittadinanza
+LEFT JOIN lk_titolo lt ON lt.code = b.titolo_studio`
+
+// attrCols are the encoded attribute columns, as named by encAttrs.
+const attrCols = `w_prov, w_cpi, w_com, r_prov, r_cpi, r_com, ateco_sezione, ateco_divisione, professione, professione_2, genere, nascita, cittadinanza, titolo_studio, protetto`
+
+// orarioSQL maps the working time of a communication to the orario code.
+func orarioSQL(col string) string {
+	return "(CASE WHEN " + col + " = 'F' THEN 'FT' WHEN " + col + " IN ('P', 'V', 'M') THEN 'PT' END)::" + enumType(orarioCodes)
+}
+
+// evSQL returns the statements that build ev: the encoded events (e_enc)
+// and relationships (r_enc), then ev from both.
+func (c *Catalogue) evSQL(opt Options) []string {
+	from := "DATE " + quote(opt.From.Format(time.DateOnly))
+	vint := "DATE " + quote(opt.Vintage.Format(time.DateOnly))
+	imputable := "lk.fixed AND r.fine_prevista IS NOT NULL AND r.fine_prevista <= " + vint + " AND r.data_trasformazione_ti IS NULL"
+	eEnc := `CREATE OR REPLACE TEMP TABLE e_enc AS
+SELECT b.tipo::VARCHAR AS k, b.data, ` + encAttrs + `,
+       lk.gruppo AS contratto, ` + orarioSQL("b.orario") + ` AS orario, b.tipo_trasformazione,
+       CASE WHEN b.tipo = 'A' AND b.data_fine_prevista IS NOT NULL THEN date_diff('day', b.data, b.data_fine_prevista) + 1 END AS durata,
+       CASE WHEN b.tipo = 'A' THEN hash(b.worker) END AS hash_w, CASE WHEN b.tipo = 'A' THEN hash(b.employer) END AS hash_e
+FROM events b
+` + encJoins + `
+LEFT JOIN lk_contratto lk ON lk.code = b.contratto
+WHERE b.tipo IN ('A', 'C', 'P', 'T') AND b.data BETWEEN ` + from + ` AND ` + vint
+	rEnc := `CREATE OR REPLACE TEMP TABLE r_enc AS
+SELECT coalesce(r.data_inizio, r.primo_evento) AS inizio,
+       coalesce(r.data_cessazione, CASE WHEN ` + imputable + ` THEN r.fine_prevista END) AS fine,
+       coalesce(r.data_cessazione IS NULL AND ` + imputable + `, false) AS imputata,
+       ` + encAttrs + `,
+       lh.gruppo AS contratto_iniziale, ` + orarioSQL("b.orario") + ` AS orario_iniziale,
+       lk.gruppo AS contratto_finale, ` + orarioSQL("r.orario") + ` AS orario_finale
+FROM relationship_index r JOIN communications b ON b.seq = r.hire_seq
+` + encJoins + `
+LEFT JOIN lk_contratto lk ON lk.code = r.contratto
+LEFT JOIN lk_contratto lh ON lh.code = b.contratto`
+	ev := `CREATE OR REPLACE TEMP TABLE ev AS
+WITH rows AS (
+    SELECT k, 1 AS w, data, ` + attrCols + `, contratto, orario, tipo_trasformazione, durata, hash_w, hash_e FROM e_enc
+    UNION ALL
+    SELECT 'MV', mv.w, data, ` + attrCols + `, coalesce(mv.gruppo, e_enc.contratto), coalesce(mv.orario, e_enc.orario), tipo_trasformazione, NULL, NULL, NULL
+    FROM e_enc JOIN lk_mv mv ON mv.tipo = e_enc.tipo_trasformazione::VARCHAR WHERE k = 'T'
+    UNION ALL
+    SELECT 'CI', 1, fine, ` + attrCols + `, contratto_finale, orario_finale, NULL, NULL, NULL, NULL
+    FROM r_enc WHERE imputata AND fine BETWEEN ` + from + ` AND ` + vint + `
+    UNION ALL
+    SELECT 'PO', 1, inizio, ` + attrCols + `, contratto_iniziale, orario_iniziale, NULL, NULL, NULL, NULL
+    FROM r_enc WHERE inizio <= ` + vint + `
+    UNION ALL
+    SELECT 'PO', -1, fine + 1, ` + attrCols + `, contratto_finale, orario_finale, NULL, NULL, NULL, NULL
+    FROM r_enc WHERE fine + 1 <= ` + vint + `
+),
+b AS (SELECT *, year(data) - nascita AS eta_evento FROM rows)
+SELECT k::` + enumType(kindCodes) + ` AS k, w::TINYINT AS w,
+       -- Position changes before the first month are carried into it.
+       (greatest(year(data) * 12 + month(data) - 1, ` + strconv.Itoa(monthIndex(opt.From)) + `))::SMALLINT AS m,
+       w_prov, w_cpi, w_com, r_prov, r_cpi, r_com,
+       coalesce(contratto IN ('TI', 'TD', 'AP') AND coalesce(ateco_sezione::VARCHAR, '') <> 'O', false) AS core,
+       ateco_sezione, ateco_divisione, professione, professione_2, contratto, orario, genere,
+       (CASE WHEN eta_evento IS NULL THEN NULL WHEN eta_evento < 25 THEN '15-24' WHEN eta_evento < 30 THEN '25-29' WHEN eta_evento < 35 THEN '30-34'
+             WHEN eta_evento < 45 THEN '35-44' WHEN eta_evento < 55 THEN '45-54' WHEN eta_evento < 65 THEN '55-64' ELSE '65+' END)::` + enumType(ageCodes) + ` AS classe_eta,
+       cittadinanza, titolo_studio, tipo_trasformazione,
+       coalesce(eta_evento BETWEEN 15 AND 29, false) AS t_giovani, coalesce(genere = 'F', false) AS t_donne,
+       coalesce(eta_evento >= 55, false) AS t_over55, protetto AS t_protetti,
+       durata::INTEGER AS durata, hash_w, hash_e
+FROM b`
+	return []string{eEnc, rEnc, ev, "DROP TABLE e_enc", "DROP TABLE r_enc"}
+}
+
+// Codes of the ENUM types of ev.
+var (
+	kindCodes     = []string{"A", "C", "CI", "P", "T", "MV", "PO"}
+	orarioCodes   = codesOf("orario")
+	ageCodes      = codesOf("classe_eta")
+	contractCodes = codesOf("contratto")
+)
+
+// codesOf returns the codes of a dimension the methodology defines.
+func codesOf(dim string) []string {
+	var out []string
+	for _, c := range fixedCodes[dim] {
+		out = append(out, c[0])
+	}
+	return out
+}
+
+// enumType returns the SQL type ENUM of codes, in order, each once.
+func enumType(codes []string) string {
+	var b strings.Builder
+	b.WriteString("ENUM(")
+	seen := map[string]bool{}
+	for _, c := range codes {
+		if seen[c] {
+			continue
+		}
+		if len(seen) > 0 {
+			b.WriteString(", ")
+		}
+		seen[c] = true
+		b.WriteString(quote(c))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// lookups returns the statements that load the code lists the plan joins.
+// Every code column is an ENUM, so that ev stays compact and groups fast.
+func lookups(l *classif.Lists) []string {
+	var out []string
+	// values creates table name from rows; types gives each column's SQL
+	// type ("" keeps VARCHAR). A value "\x00" is NULL.
+	values := func(name string, cols []string, types []string, rows [][]string) {
+		var b strings.Builder
+		b.WriteString("CREATE OR REPLACE TEMP TABLE " + name + " AS SELECT ")
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(c)
+			if types[i] != "" {
+				b.WriteString("::" + types[i] + " AS " + c)
+			}
+		}
+		b.WriteString(" FROM (VALUES ")
+		for i, r := range rows {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j, v := range r {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				if v == "\x00" {
+					b.WriteString("NULL")
+				} else {
+					b.WriteString(quote(v))
+				}
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(") AS t(" + strings.Join(cols, ", ") + ")")
+		out = append(out, b.String())
+	}
+	column := func(rows [][]string, j int) []string {
+		var out []string
+		for _, r := range rows {
+			if r[j] != "\x00" {
+				out = append(out, r[j])
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	// Comuni of Lombardy. Open-data rows carry only the province: the
+	// pseudo-comune 'P' + province places them in it, with no CPI.
+	var com [][]string
+	for _, c := range l.Comuni() {
+		if !c.Lombardy {
+			continue
+		}
+		cpi := "\x00"
+		if c.CPI != "" {
+			cpi = oml.CPIPrefix + c.CPI
+		}
+		com = append(com, []string{c.Istat, c.Province, cpi, c.Istat})
+	}
+	for _, p := range l.Provinces() {
+		com = append(com, []string{"P" + p.Code, p.Code, "\x00", "\x00"})
+	}
+	values("lk_comune", []string{"code", "prov", "cpi", "com"},
+		[]string{"", enumType(column(com, 1)), enumType(column(com, 2)), enumType(column(com, 3))}, com)
+
+	var at [][]string
+	for lv := classif.AtecoSection; lv <= classif.AtecoSubcategory; lv++ {
+		for _, a := range l.AtecoLevel(lv) {
+			div := a.Division
+			if div == "" {
+				div = "\x00"
+			}
+			at = append(at, []string{a.Code, a.Section, div})
+		}
+	}
+	values("lk_ateco", []string{"code", "sezione", "divisione"}, []string{"", enumType(column(at, 1)), enumType(column(at, 2))}, at)
+
+	var pr [][]string
+	for lv := 1; lv <= 6; lv++ {
+		for _, p := range l.ProfessionLevel(lv) {
+			g2 := p.Group2
+			if g2 == "" {
+				g2 = "\x00"
+			}
+			pr = append(pr, []string{p.Code, p.Major, g2})
+		}
+	}
+	values("lk_prof", []string{"code", "g1", "g2"}, []string{"", enumType(column(pr, 1)), enumType(column(pr, 2))}, pr)
+
+	var ct [][]string
+	for _, k := range l.Contracts() {
+		ct = append(ct, []string{k.Code, contractGroupCode[k.Group], strconv.FormatBool(k.FixedTerm)})
+	}
+	values("lk_contratto", []string{"code", "gruppo", "fixed"}, []string{"", enumType(contractCodes), "BOOLEAN"}, ct)
+
+	var ci [][]string
+	for _, c := range l.Citizenships() {
+		g := "EXTRA_UE"
+		switch {
+		case c.Italian:
+			g = "IT"
+		case c.EU:
+			g = "UE"
+		}
+		ci = append(ci, []string{c.Code, g})
+	}
+	values("lk_citt", []string{"code", "gruppo"}, []string{"", enumType(codesOf("cittadinanza"))}, ci)
+
+	var ti [][]string
+	for _, e := range l.Educations() {
+		ti = append(ti, []string{strconv.Itoa(e.Code), strconv.Itoa(e.Group)})
+	}
+	values("lk_titolo", []string{"code", "gruppo"}, []string{"TINYINT", enumType(codesOf("titolo_studio"))}, ti)
+
+	// The two position moves of each kind of transformation: +1 to the
+	// arrival contract (or working time), -1 to the departure one.
+	values("lk_mv", []string{"tipo", "w", "gruppo", "orario"}, []string{"", "INTEGER", enumType(contractCodes), enumType(orarioCodes)}, [][]string{
+		{"TD_TI", "1", "TI", "\x00"}, {"TD_TI", "-1", "TD", "\x00"},
+		{"AP_TI", "1", "TI", "\x00"}, {"AP_TI", "-1", "AP", "\x00"},
+		{"PT_FT", "1", "\x00", "FT"}, {"PT_FT", "-1", "\x00", "PT"},
+		{"FT_PT", "1", "\x00", "PT"}, {"FT_PT", "-1", "\x00", "FT"},
+	})
+	return out
+}
+
+// quote returns s as a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// monthIndex returns the month index of ev.m for t.
+func monthIndex(t time.Time) int { return t.Year()*12 + int(t.Month()) - 1 }

@@ -89,6 +89,13 @@ type ikey struct {
 	terr, dims, codes       int32
 }
 
+// gkey is the key of a relation: its total's key and what the parts
+// vary in (a dimension, a territorial level, a frequency).
+type gkey struct {
+	total ikey
+	along int32
+}
+
 // interner numbers strings.
 type interner struct {
 	ids  map[string]int32
@@ -152,8 +159,8 @@ func (cube *Cube) secondary() {
 		idx[keys[i]] = int32(i)
 	}
 	// parents of a (dims, codes) pair: the pairs without one partition
-	// dimension, computed once per pair.
-	type pair struct{ dims, codes int32 }
+	// dimension (along), computed once per pair.
+	type pair struct{ dims, codes, along int32 }
 	parentsOf := map[pair][]pair{}
 	parents := func(p pair) []pair {
 		if ps, ok := parentsOf[p]; ok {
@@ -167,7 +174,8 @@ func (cube *Cube) secondary() {
 				if partition[d] {
 					ps = append(ps, pair{
 						strs.id(strings.Join(slices.Delete(slices.Clone(dims), j, j+1), ",")),
-						strs.id(strings.Join(slices.Delete(slices.Clone(codes), j, j+1), ","))})
+						strs.id(strings.Join(slices.Delete(slices.Clone(codes), j, j+1), ",")),
+						strs.id("dim:" + d)})
 				}
 			}
 		}
@@ -175,54 +183,47 @@ func (cube *Cube) secondary() {
 		return ps
 	}
 	region := terr.id(oml.RegionCode)
-	regionCPI := terr.id(oml.RegionCode + "|cpi") // CPIs partition the region apart from provinces
+	alongProv, alongCPI, alongCom, alongTime := strs.id("level:province"), strs.id("level:cpi"), strs.id("level:comune"), strs.id("time")
 	cpiLevel, provLevel, regLevel := levelCode[oml.LevelCPI], levelCode[oml.LevelProvince], levelCode[oml.LevelRegion]
 	// Relations, keyed by their total; time relations apart (flows only).
-	groups, timeGroups := map[ikey]int32{}, map[ikey]int32{}
+	groups := map[gkey]int32{}
 	var members [][]int32
 	var timeRel []bool
-	add := func(total ikey, part int32, isTime bool) {
-		g := groups
-		if isTime {
-			g = timeGroups
-		}
-		r, ok := g[total]
+	add := func(total ikey, along int32, part int32) {
+		r, ok := groups[gkey{total, along}]
 		if !ok {
 			r = int32(len(members))
-			g[total] = r
-			lookup := total
-			if lookup.terr == regionCPI {
-				lookup.terr = region
-			}
+			groups[gkey{total, along}] = r
 			var m []int32
-			if i, ok := idx[lookup]; ok {
+			if i, ok := idx[total]; ok {
 				m = append(m, i)
 			}
 			members = append(members, m)
-			timeRel = append(timeRel, isTime)
+			timeRel = append(timeRel, along == alongTime)
 		}
 		members[r] = append(members[r], part)
 	}
 	for ci := range cube.Cells {
 		k := keys[ci]
-		for _, p := range parents(pair{k.dims, k.codes}) {
+		for _, p := range parents(pair{k.dims, k.codes, 0}) {
 			t := k
 			t.dims, t.codes = p.dims, p.codes
-			add(t, int32(ci), false)
+			add(t, p.along, int32(ci))
 		}
 		switch k.level {
 		case provLevel, cpiLevel:
 			t := k
 			t.level, t.terr = regLevel, region
+			along := alongProv
 			if k.level == cpiLevel {
-				t.terr = regionCPI
+				along = alongCPI
 			}
-			add(t, int32(ci), false)
+			add(t, along, int32(ci))
 		case levelCode[oml.LevelComune]:
 			if p, ok := cube.ComuneProvince[terr.strs[k.terr]]; ok {
 				t := k
 				t.level, t.terr = provLevel, terr.id(p)
-				add(t, int32(ci), false)
+				add(t, alongCom, int32(ci))
 			}
 		}
 		if f := oml.Freq(k.freq); f != oml.Yearly {
@@ -232,7 +233,7 @@ func (cube *Cube) secondary() {
 			}
 			t := k
 			t.freq, t.period = uint8(up), int32(oml.PeriodAt(f, int(k.period)).Of(up).Index())
-			add(t, int32(ci), true)
+			add(t, alongTime, int32(ci))
 		}
 	}
 	// The relations of every cell.

@@ -32,7 +32,7 @@ var fixedCodes = map[string][][2]string{
 	"titolo_studio": {{"1", "Fino alla licenza media"}, {"2", "Diploma di scuola secondaria superiore"},
 		{"3", "Titolo terziario (laurea e oltre)"}},
 	"tipo_trasformazione": {{"TD_TI", "Da tempo determinato a tempo indeterminato"}, {"AP_TI", "Da apprendistato a tempo indeterminato"},
-		{"PT_FT", "Da tempo parziale a tempo pieno"}, {"FT_PT", "Da tempo pieno a tempo parziale"}},
+		{"PT_FT", "Da tempo parziale a tempo pieno"}, {"FT_PT", "Da tempo pieno a tempo parziale"}, {"ALTRO", "Altre trasformazioni"}},
 }
 
 // Codes returns the codes dimension dim can take, with their labels, in

@@ -30,7 +30,7 @@ bench: build
 
 ## bench-smoke: a tiny run of the benchmark table, to keep the script working.
 bench-smoke: build
-	$(GO) run ./bench/cmd/benchtable -scale 0.002 -from 2023-01 -to 2023-12 -oml $(BIN)
+	$(GO) run ./bench/cmd/benchtable -scale 0.002 -from 2023-01 -to 2023-12 -oml $(BIN) -api-duration 1s
 
 clean:
 	rm -rf bin oml-data

@@ -24,11 +24,14 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("demo", "demo [--data DIR] [--scale small|lombardia] [--seed N]",
 		`Mostra la piattaforma da capo a fondo su dati sintetici realistici: genera le Comunicazioni
 Obbligatorie delle 12 province lombarde dal gennaio 2017 all'ultimo mese concluso, le carica
-nella banca dati (validazione, pseudonimizzazione, rettifiche e annullamenti) e riassume.
+nella banca dati (validazione, pseudonimizzazione, rettifiche e annullamenti), calcola gli
+indicatori della metodologia comune, pubblica una release firmata e la serve su /api/v1.
 Runs the platform end to end on realistic synthetic data.`)
 	data := fs.String("data", "", "cartella dati / data directory (default $OML_DATA o ./oml-data)")
 	scale := fs.String("scale", "small", "small (pochi secondi / seconds) oppure lombardia (scala reale, circa 35 milioni di righe / full scale)")
 	seed := fs.Uint64("seed", 1, "seme del generatore / random seed")
+	addr := fs.String("addr", "127.0.0.1:8080", "indirizzo dell'API / listen address of the API")
+	serve := fs.Bool("serve", true, "al termine pubblica l'API (false: esce) / serve the API at the end")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,7 +43,7 @@ Runs the platform end to end on realistic synthetic data.`)
 	start := time.Now()
 	cfg := synth.Config{Seed: *seed, Scale: f, From: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC), To: lastCompleteMonth(m.Now()), Dirty: 0.002}
 	input := filepath.Join(dir, "demo-input")
-	fmt.Fprintf(m.Stdout, "1/2 Generazione dei dati sintetici (%s, %s - %s) in %s / generating synthetic data\n",
+	fmt.Fprintf(m.Stdout, "1/4 Generazione dei dati sintetici (%s, %s - %s) in %s / generating synthetic data\n",
 		*scale, cfg.From.Format("2006-01"), cfg.To.Format("2006-01"), input)
 	sum, err := m.synth(ctx, cfg, input, true)
 	if err != nil {
@@ -52,7 +55,7 @@ Runs the platform end to end on realistic synthetic data.`)
 	}
 	fmt.Fprintf(m.Stdout, "    %d righe in %d file / rows in files\n", sum.Rows, len(files))
 
-	fmt.Fprintf(m.Stdout, "2/2 Caricamento nella banca dati %s / ingesting\n", filepath.Join(dir, duckdb.FileName))
+	fmt.Fprintf(m.Stdout, "2/4 Caricamento nella banca dati %s / ingesting\n", filepath.Join(dir, duckdb.FileName))
 	rep, err := m.ingest(ctx, dir, cofile.Canonical, 0, files, true)
 	if err != nil {
 		return err
@@ -63,8 +66,8 @@ Runs the platform end to end on realistic synthetic data.`)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	o, err := db.Overview(ctx)
+	db.Close()
 	if err != nil {
 		return err
 	}
@@ -80,13 +83,25 @@ Runs the platform end to end on realistic synthetic data.`)
 		o.Communications, o.Relationships, o.Rejects, o.Duplicates, time.Since(start).Round(time.Second))
 	fmt.Fprintln(m.Stdout, "(Il saldo qui non conta le cessazioni imputate dei contratti a termine: lo fa la metodologia.)")
 	fmt.Fprintln(m.Stdout)
-	fmt.Fprintln(m.Stdout, "Prossimi passi / next steps:")
-	fmt.Fprintf(m.Stdout, "  oml ingest --data %s --format canonical FILE...   carica i vostri file CO / ingest your CO files\n", dir)
-	fmt.Fprintf(m.Stdout, "  oml synth --out DIR --scale 1                     la regione a scala reale / the region at full scale\n")
-	fmt.Fprintf(m.Stdout, "  duckdb %s                  le tabelle events, relationships, rejects, files\n", filepath.Join(dir, duckdb.FileName))
-	fmt.Fprintln(m.Stdout, "  docs/guida.md                                     guida per l'utente / user guide")
+	fmt.Fprintln(m.Stdout, "3/4 Indicatori, riservatezza e release firmata / indicators, disclosure control, signed release")
+	info, sha, err := m.release(ctx, dir, time.Time{}, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "    release %s (dati al %s, metodologia %s), manifest sha256 %s\n", info.ID, info.Vintage, info.MethodVersion, sha)
 	if _, err := os.Stat(filepath.Join(dir, "pseudo.key")); err == nil {
 		fmt.Fprintf(m.Stdout, "\nLa chiave di pseudonimizzazione è in %s: conservarla al sicuro / keep the key safe.\n", filepath.Join(dir, "pseudo.key"))
 	}
-	return nil
+	fmt.Fprintln(m.Stdout)
+	fmt.Fprintln(m.Stdout, "Prossimi passi / next steps:")
+	fmt.Fprintf(m.Stdout, "  curl 'http://%s/api/v1/data?indicator=saldo&territory=ITC4,016&freq=Y'   l'API / the API\n", *addr)
+	fmt.Fprintf(m.Stdout, "  oml ingest --data %s --format canonical FILE...   carica i vostri file CO / ingest your CO files\n", dir)
+	fmt.Fprintf(m.Stdout, "  oml release --data %s                              nuova release / new release\n", dir)
+	fmt.Fprintln(m.Stdout, "  docs/guida.md, docs/api.md, docs/metodologia.md    guida, API, metodologia / user guide, API, methodology")
+	if !*serve {
+		return nil
+	}
+	fmt.Fprintln(m.Stdout)
+	fmt.Fprintf(m.Stdout, "4/4 ")
+	return m.serve(ctx, dir, *addr)
 }

@@ -70,6 +70,8 @@ func (m *Main) commands() []command {
 		{"demo", "genera dati sintetici realistici, li carica e mostra i passi successivi / synthetic data end to end", (*Main).runDemo},
 		{"synth", "genera file CO sintetici realistici / generate synthetic CO files", (*Main).runSynth},
 		{"ingest", "carica file CO nella banca dati / ingest CO files", (*Main).runIngest},
+		{"release", "calcola gli indicatori e pubblica una release firmata / compute and publish a signed release", (*Main).runRelease},
+		{"serve", "pubblica l'API /api/v1 sulle release / serve the API", (*Main).runServe},
 		{"version", "versione e fonti dei dati incorporati / version and data sources", (*Main).runVersion},
 	}
 }

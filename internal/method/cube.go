@@ -253,24 +253,46 @@ func levelRank(l oml.Level) int { return slices.Index(oml.Levels, l) }
 type deriver struct {
 	c        *Catalogue
 	cube     *Cube
-	midx     map[string]int      // measure id -> index
-	of       []*Indicator        // cumulative: the indicator it cumulates
+	plans    []indPlan           // per indicator, its measures as indices
 	allowed  map[string][]bool   // level + "|" + dims -> indicator published
 	distinct map[CellKey]float64 // distinct counts
 	medians  map[CellKey]float64 // medians
 	nPer     int                 // periods of every frequency
 }
 
+// indPlan is an indicator with its measures resolved to indices.
+type indPlan struct {
+	terms                  []termPlan // flow; cumulative: the terms of the flow it cumulates
+	measure                int        // stock
+	num, den, stock, count int        // ratio, rate, median
+}
+
+type termPlan struct {
+	j       int
+	sign    float64
+	counted bool // the term counts events for disclosure (position moves do not)
+}
+
 func (c *Catalogue) newDeriver(cube *Cube, distinct, medians map[CellKey]float64) *deriver {
-	d := &deriver{c: c, cube: cube, midx: map[string]int{}, of: make([]*Indicator, len(c.Indicators)),
+	d := &deriver{c: c, cube: cube, plans: make([]indPlan, len(c.Indicators)),
 		allowed: map[string][]bool{}, distinct: distinct, medians: medians}
+	midx := map[string]int{}
 	for i, m := range c.Measures {
-		d.midx[m.ID] = i
+		midx[m.ID] = i
 	}
 	for i := range c.Indicators {
-		if c.Indicators[i].Kind == KindCumulative {
-			d.of[i], _ = c.Indicator(c.Indicators[i].Of)
+		ind := &c.Indicators[i]
+		terms := ind.Terms
+		if ind.Kind == KindCumulative {
+			of, _ := c.Indicator(ind.Of)
+			terms = of.Terms
 		}
+		p := indPlan{measure: midx[ind.Measure], num: midx[ind.Numerator], den: midx[ind.Denominator],
+			stock: midx[ind.Stock], count: midx[ind.Count]}
+		for _, t := range terms {
+			p.terms = append(p.terms, termPlan{midx[t.Measure], float64(t.Sign), t.Measure != "mv"})
+		}
+		d.plans[i] = p
 	}
 	for _, f := range oml.Freqs {
 		d.nPer += cube.To.Of(f).Index() - cube.From.Of(f).Index() + 1
@@ -307,20 +329,16 @@ func (d *deriver) derive(k seriesKey, ms [][]float64) {
 	vals := make([]float64, 2*d.nPer*nInd)
 	status := make([]oml.Status, d.nPer*nInd)
 	used := 0
-	// cum returns the running sums of a measure, computed once.
-	cums := make([][]float64, len(c.Measures))
-	cumOf := func(id string) []float64 {
-		j := d.midx[id]
-		if cums[j] == nil {
-			out := make([]float64, n)
-			s := 0.0
-			for i, v := range ms[j] {
-				s += v
-				out[i] = s
-			}
-			cums[j] = out
+	// cum holds the running sums of every measure: a period's sum is a
+	// difference of two (exact: every value is a whole number).
+	cum := make([][]float64, len(ms))
+	for j, m := range ms {
+		cum[j] = make([]float64, n)
+		s := 0.0
+		for i, v := range m {
+			s += v
+			cum[j][i] = s
 		}
-		return cums[j]
 	}
 	distinctCodes := map[string]string{}
 	for i := range c.Indicators {
@@ -336,12 +354,11 @@ func (d *deriver) derive(k seriesKey, ms [][]float64) {
 			fm, lm := per.Months()
 			a := max(fm.Index()-first, 0)
 			b := min(lm.Index()-first, n-1)
-			sum := func(id string) float64 {
-				s := 0.0
-				for _, v := range ms[d.midx[id]][a : b+1] {
-					s += v
+			sum := func(j int) float64 {
+				if a == 0 {
+					return cum[j][b]
 				}
-				return s
+				return cum[j][b] - cum[j][a-1]
 			}
 			key := CellKey{k.perimeter, k.scope, f, pi, k.level, k.territory, k.dims, k.codes}
 			cell := Cell{CellKey: key,
@@ -351,29 +368,30 @@ func (d *deriver) derive(k seriesKey, ms [][]float64) {
 			nonEmpty := false
 			for i := range c.Indicators {
 				ind := &c.Indicators[i]
+				pl := &d.plans[i]
 				v, u := math.NaN(), 0.0
 				if allowed[i] {
 					switch ind.Kind {
 					case KindFlow:
 						v = 0
-						for _, t := range ind.Terms {
-							x := sum(t.Measure)
-							v += float64(t.Sign) * x
-							if t.Measure != "mv" {
+						for _, t := range pl.terms {
+							x := sum(t.j)
+							v += t.sign * x
+							if t.counted {
 								u = smallest(u, x)
 							}
 						}
 					case KindCumulative:
 						v = 0
-						for _, t := range d.of[i].Terms {
-							x := cumOf(t.Measure)[b]
-							v += float64(t.Sign) * x
-							if t.Measure != "mv" {
+						for _, t := range pl.terms {
+							x := cum[t.j][b]
+							v += t.sign * x
+							if t.counted {
 								u = smallest(u, x)
 							}
 						}
 					case KindStock:
-						v = cumOf(ind.Measure)[b]
+						v = cum[pl.measure][b]
 						u = math.Abs(v)
 					case KindDistinct:
 						dk := key
@@ -381,16 +399,16 @@ func (d *deriver) derive(k seriesKey, ms [][]float64) {
 						v = d.distinct[dk]
 						u = v
 					case KindRatio:
-						num, den := sum(ind.Numerator), sum(ind.Denominator)
+						num, den := sum(pl.num), sum(pl.den)
 						if den > 0 {
 							v = ind.Scale * num / den
 						}
 						u = smallest(smallest(0, num), den)
 					case KindRate:
-						num := sum(ind.Numerator)
+						num := sum(pl.num)
 						var stock float64
 						if a > 0 {
-							stock = cumOf(ind.Stock)[a-1]
+							stock = cum[pl.stock][a-1]
 						}
 						if stock > 0 {
 							v = ind.Scale * num / stock
@@ -400,7 +418,7 @@ func (d *deriver) derive(k seriesKey, ms [][]float64) {
 						if med, ok := d.medians[key]; ok {
 							v = med
 						}
-						u = sum(ind.Count)
+						u = sum(pl.count)
 					}
 				}
 				cell.Values[i] = v

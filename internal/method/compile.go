@@ -244,15 +244,38 @@ func colPrefix(per oml.Perimeter) string {
 // codeSQL is the output expression of dimension d's code: ND when unknown.
 func codeSQL(d string) string { return "coalesce(" + d + "::VARCHAR, " + quote(Unknown) + ")" }
 
+// Packed hire layout: the bits of HiresSQL's third column.
+const (
+	hireMonthBits = 10 // month index minus the first month's
+	hireTerrBits  = 7  // ENUM code + 1 of a province or CPI (0: unknown)
+	hireCodeBits  = 6  // ENUM code + 1 of a dimension's code (0: ND); 4 dimensions fill 63 bits
+)
+
 // HiresSQL selects, for the distinct counts, one row per hire sorted by
-// worker: worker and employer hashes, month, province and CPI of both
-// perimeters, core flag, then the codes of dims.
-func HiresSQL(dims []string) string {
-	cols := []string{"hash_w", "hash_e", "m::INTEGER", "w_prov::VARCHAR", "w_cpi::VARCHAR", "r_prov::VARCHAR", "r_cpi::VARCHAR", "core"}
-	for _, d := range dims {
-		cols = append(cols, codeSQL(d))
+// worker: worker hash, employer hash and one BIGINT packing, from the low
+// bits up, the month (minus first), the core flag, the ENUM codes + 1 of
+// the province and CPI of the workplace and of the residence, then of each
+// of dims. Reading three integers per hire instead of eleven values is
+// what keeps the distinct counts fast.
+func HiresSQL(dims []string, first int) string {
+	code := func(col string) string { return "coalesce(enum_code(" + col + ") + 1, 0)::BIGINT" }
+	parts := []string{"(m - " + strconv.Itoa(first) + ")::BIGINT", "(core::BIGINT << " + strconv.Itoa(hireMonthBits) + ")"}
+	shift := hireMonthBits + 1
+	for _, col := range []string{"w_prov", "w_cpi", "r_prov", "r_cpi"} {
+		parts = append(parts, "("+code(col)+" << "+strconv.Itoa(shift)+")")
+		shift += hireTerrBits
 	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM ev WHERE k = 'A' ORDER BY hash_w"
+	for _, d := range dims {
+		parts = append(parts, "("+code(d)+" << "+strconv.Itoa(shift)+")")
+		shift += hireCodeBits
+	}
+	return "SELECT hash_w, hash_e, " + strings.Join(parts, " | ") + " FROM ev WHERE k = 'A' ORDER BY hash_w"
+}
+
+// EnumLabelsSQL returns the labels of the ENUM type of column col of ev,
+// in code order, as one list.
+func EnumLabelsSQL(col string) string {
+	return "SELECT enum_range(" + col + ")::VARCHAR[] FROM ev LIMIT 1"
 }
 
 // medianSQL returns the medians of the planned length of fixed-term hires

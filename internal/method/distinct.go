@@ -113,34 +113,74 @@ func (c *Catalogue) distinct(ctx context.Context, store Store, plan Plan, cube *
 	sp.yOff = sp.qOff + cube.To.Of(oml.Quarterly).Index() - sp.firstQ + 1
 	sp.nPeriods = sp.yOff + cube.To.Year - sp.firstY + 1
 
-	q := HiresSQL(sp.dims)
-	var hires []hire
-	var h hire
-	var wp, wc, rp, rc *string
-	codes := make([]string, len(sp.dims))
-	dest := []any{&h.w, &h.e, &h.month, &wp, &wc, &rp, &rc, &h.core}
-	for i := range codes {
-		dest = append(dest, &codes[i])
+	// The labels of every packed ENUM code, as territory indices and code
+	// slots.
+	labels := func(col string) ([]string, error) {
+		var out []string
+		err := store.Query(ctx, EnumLabelsSQL(col), func(scan func(...any) error) error {
+			var l []any
+			if err := scan(&l); err != nil {
+				return err
+			}
+			for _, v := range l {
+				out = append(out, fmt.Sprint(v))
+			}
+			return nil
+		})
+		return out, err
 	}
-	idx := func(s *string) int16 {
-		if s == nil {
-			return -1
+	terrCols := []string{"w_prov", "w_cpi", "r_prov", "r_cpi"}
+	var terrOf [4][]int16 // ENUM code + 1 -> territory index (-1 unknown)
+	for i, col := range terrCols {
+		ls, err := labels(col)
+		if err != nil {
+			return nil, fmt.Errorf("distinct: %w", err)
 		}
-		return sp.territory(*s)
+		if len(ls) >= 1<<hireTerrBits {
+			return nil, fmt.Errorf("distinct: %d codes of %s do not fit %d bits", len(ls), col, hireTerrBits)
+		}
+		terrOf[i] = []int16{-1}
+		for _, l := range ls {
+			terrOf[i] = append(terrOf[i], sp.territory(l))
+		}
 	}
-	err := store.Query(ctx, q, func(scan func(...any) error) error {
-		if err := scan(dest...); err != nil {
+	slotOf := make([][]int16, len(sp.dims)) // ENUM code + 1 -> code slot
+	for i, d := range sp.dims {
+		ls, err := labels(d)
+		if err != nil {
+			return nil, fmt.Errorf("distinct: %w", err)
+		}
+		if len(ls) >= 1<<hireCodeBits {
+			return nil, fmt.Errorf("distinct: %d codes of %s do not fit %d bits", len(ls), d, hireCodeBits)
+		}
+		slotOf[i] = []int16{sp.codeSlot(d, Unknown)}
+		for _, l := range ls {
+			slotOf[i] = append(slotOf[i], sp.codeSlot(d, l))
+		}
+	}
+	var hires []hire
+	var w, e uint64
+	var packed int64
+	field := func(shift, bits int) int { return int(packed>>shift) & (1<<bits - 1) }
+	err := store.Query(ctx, HiresSQL(sp.dims, sp.firstM), func(scan func(...any) error) error {
+		if err := scan(&w, &e, &packed); err != nil {
 			return err
 		}
-		if int(h.month) < sp.firstM || int(h.month) >= sp.firstM+sp.nMonths {
+		m := field(0, hireMonthBits)
+		if m >= sp.nMonths || m >= 1<<hireMonthBits-1 {
 			return nil
 		}
-		r := h
-		r.terr = [2][2]int16{{idx(wp), idx(wc)}, {idx(rp), idx(rc)}}
-		for i, cd := range codes {
-			r.slots[i] = sp.codeSlot(sp.dims[i], cd)
+		h := hire{w: w, e: e, month: int32(sp.firstM + m), core: field(hireMonthBits, 1) == 1}
+		shift := hireMonthBits + 1
+		for i := range terrCols {
+			h.terr[i/2][i%2] = terrOf[i][field(shift, hireTerrBits)]
+			shift += hireTerrBits
 		}
-		hires = append(hires, r)
+		for i := range sp.dims {
+			h.slots[i] = slotOf[i][field(shift, hireCodeBits)]
+			shift += hireCodeBits
+		}
+		hires = append(hires, h)
 		return nil
 	})
 	if err != nil {

@@ -269,7 +269,7 @@ func HiresSQL(dims []string, first int) string {
 		parts = append(parts, "("+code(d)+" << "+strconv.Itoa(shift)+")")
 		shift += hireCodeBits
 	}
-	return "SELECT hash_w, hash_e, " + strings.Join(parts, " | ") + " FROM ev WHERE k = 'A' ORDER BY hash_w"
+	return "SELECT hash_w, hash_e, " + strings.Join(parts, " | ") + " FROM (SELECT *, " + ageClassSQL("eta") + " AS classe_eta FROM (" + hiresSQL + ")) ORDER BY hash_w"
 }
 
 // EnumLabelsSQL returns the labels of the ENUM type of column col of ev,
@@ -285,7 +285,7 @@ func EnumLabelsSQL(col string) string {
 func medianSQL(per oml.Perimeter) Aggregate {
 	pre := colPrefix(per)
 	q := `WITH d AS (SELECT m::INTEGER AS m, m // 3 AS q, m // 12 AS y, ` + pre + `prov::VARCHAR AS prov, ` + pre + `cpi::VARCHAR AS cpi, core, durata
-	FROM ev WHERE k = 'A' AND contratto = 'TD' AND durata IS NOT NULL AND ` + pre + `prov IS NOT NULL),
+	FROM (` + hiresSQL + `) WHERE contratto = 'TD' AND durata IS NOT NULL AND ` + pre + `prov IS NOT NULL),
 -- In s, core=true rows are the core scope and core=false rows the full scope.
 s AS (SELECT m, q, y, prov, cpi, false AS core, durata FROM d UNION ALL SELECT m, q, y, prov, cpi, true, durata FROM d WHERE core)
 SELECT CASE WHEN GROUPING(m) = 0 THEN 'M' WHEN GROUPING(q) = 0 THEN 'Q' ELSE 'Y' END AS freq,
@@ -317,6 +317,23 @@ LEFT JOIN lk_titolo lt ON lt.code = b.titolo_studio`
 
 // attrCols are the encoded attribute columns, as named by encAttrs.
 const attrCols = `w_prov, w_cpi, w_com, r_prov, r_cpi, r_com, ateco_sezione, ateco_divisione, professione, professione_2, genere, nascita, cittadinanza, titolo_studio, protetto`
+
+// coreSQL tells whether a row (of ev or e_enc) is in the core scope:
+// permanent, fixed-term or apprenticeship outside public administration.
+const coreSQL = "coalesce(contratto IN ('TI', 'TD', 'AP') AND coalesce(ateco_sezione::VARCHAR, '') <> 'O', false)"
+
+// ageClassSQL returns the age class (classe_eta ENUM) of an age expression.
+func ageClassSQL(age string) string {
+	return "(CASE WHEN " + age + " IS NULL THEN NULL WHEN " + age + " < 25 THEN '15-24' WHEN " + age + " < 30 THEN '25-29' WHEN " + age + " < 35 THEN '30-34' WHEN " +
+		age + " < 45 THEN '35-44' WHEN " + age + " < 55 THEN '45-54' WHEN " + age + " < 65 THEN '55-64' ELSE '65+' END)::" + enumType(ageCodes)
+}
+
+// hiresSQL selects the hires of the window from e_enc with the columns of
+// ev the distinct counts and the medians read.
+const hiresSQL = `SELECT hash_w, hash_e, year(data) * 12 + month(data) - 1 AS m, ` + coreSQL + ` AS core,
+       w_prov, w_cpi, r_prov, r_cpi, contratto, durata, ateco_sezione, ateco_divisione, professione, professione_2, orario, genere,
+       cittadinanza, titolo_studio, year(data) - nascita AS eta
+FROM e_enc WHERE k = 'A'`
 
 // orarioSQL maps the working time of a communication to the orario code.
 func orarioSQL(col string) string {
@@ -350,21 +367,21 @@ FROM relationship_index r JOIN communications b ON b.seq = r.hire_seq
 LEFT JOIN lk_contratto lk ON lk.code = r.contratto
 LEFT JOIN lk_contratto lh ON lh.code = b.contratto`
 	ev := `CREATE OR REPLACE TEMP TABLE ev AS
-SELECT *` + c.measureColumns() + `
+SELECT * EXCLUDE (durata)` + c.measureColumns() + `
 FROM (
 WITH rows AS (
-    SELECT k, 1 AS w, data, ` + attrCols + `, contratto, orario, tipo_trasformazione, durata, hash_w, hash_e FROM e_enc
+    SELECT k, 1 AS w, data, ` + attrCols + `, contratto, orario, tipo_trasformazione, durata FROM e_enc
     UNION ALL
-    SELECT 'MV', mv.w, data, ` + attrCols + `, coalesce(mv.gruppo, e_enc.contratto), coalesce(mv.orario, e_enc.orario), tipo_trasformazione, NULL, NULL, NULL
+    SELECT 'MV', mv.w, data, ` + attrCols + `, coalesce(mv.gruppo, e_enc.contratto), coalesce(mv.orario, e_enc.orario), tipo_trasformazione, NULL
     FROM e_enc JOIN lk_mv mv ON mv.tipo = e_enc.tipo_trasformazione::VARCHAR WHERE k = 'T'
     UNION ALL
-    SELECT 'CI', 1, fine, ` + attrCols + `, contratto_finale, orario_finale, NULL, NULL, NULL, NULL
+    SELECT 'CI', 1, fine, ` + attrCols + `, contratto_finale, orario_finale, NULL, NULL
     FROM r_enc WHERE imputata AND fine BETWEEN ` + from + ` AND ` + vint + `
     UNION ALL
-    SELECT 'PO', 1, inizio, ` + attrCols + `, contratto_iniziale, orario_iniziale, NULL, NULL, NULL, NULL
+    SELECT 'PO', 1, inizio, ` + attrCols + `, contratto_iniziale, orario_iniziale, NULL, NULL
     FROM r_enc WHERE inizio <= ` + vint + `
     UNION ALL
-    SELECT 'PO', -1, fine + 1, ` + attrCols + `, contratto_finale, orario_finale, NULL, NULL, NULL, NULL
+    SELECT 'PO', -1, fine + 1, ` + attrCols + `, contratto_finale, orario_finale, NULL, NULL
     FROM r_enc WHERE fine + 1 <= ` + vint + `
 ),
 b AS (SELECT *, year(data) - nascita AS eta_evento FROM rows)
@@ -372,16 +389,16 @@ SELECT k::` + enumType(kindCodes) + ` AS k, w::TINYINT AS w,
        -- Position changes before the first month are carried into it.
        (greatest(year(data) * 12 + month(data) - 1, ` + strconv.Itoa(monthIndex(opt.From)) + `))::SMALLINT AS m,
        w_prov, w_cpi, w_com, r_prov, r_cpi, r_com,
-       coalesce(contratto IN ('TI', 'TD', 'AP') AND coalesce(ateco_sezione::VARCHAR, '') <> 'O', false) AS core,
+       ` + coreSQL + ` AS core,
        ateco_sezione, ateco_divisione, professione, professione_2, contratto, orario, genere,
-       (CASE WHEN eta_evento IS NULL THEN NULL WHEN eta_evento < 25 THEN '15-24' WHEN eta_evento < 30 THEN '25-29' WHEN eta_evento < 35 THEN '30-34'
-             WHEN eta_evento < 45 THEN '35-44' WHEN eta_evento < 55 THEN '45-54' WHEN eta_evento < 65 THEN '55-64' ELSE '65+' END)::` + enumType(ageCodes) + ` AS classe_eta,
+       ` + ageClassSQL("eta_evento") + ` AS classe_eta,
        cittadinanza, titolo_studio, tipo_trasformazione,
        coalesce(eta_evento BETWEEN 15 AND 29, false) AS t_giovani, coalesce(genere = 'F', false) AS t_donne,
        coalesce(eta_evento >= 55, false) AS t_over55, protetto AS t_protetti,
-       durata::INTEGER AS durata, hash_w, hash_e
+       durata::INTEGER AS durata
 FROM b)`
-	return []string{eEnc, rEnc, ev, "DROP TABLE e_enc", "DROP TABLE r_enc"}
+	// e_enc stays for the hires of the distinct counts and the medians.
+	return []string{eEnc, rEnc, ev, "DROP TABLE r_enc"}
 }
 
 // Codes of the ENUM types of ev.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/regione-lombardia/oml"
 )
@@ -188,7 +189,7 @@ func (c *Catalogue) distinct(ctx context.Context, store Store, plan Plan, cube *
 	}
 	nT, nS := len(sp.terr), len(sp.slot)
 	size := 4 * sp.nPeriods * nT * nS
-	count := func(id func(h *hire) uint64) []int32 {
+	count := func(hires []hire, id func(h *hire) uint64) []int32 {
 		counts := make([]int32, size)
 		stamp := make([]uint32, size)
 		var seq uint32
@@ -243,10 +244,19 @@ func (c *Catalogue) distinct(ctx context.Context, store Store, plan Plan, cube *
 			out[k] = float64(n)
 		}
 	}
-	// The query returns the hires sorted by worker.
-	emit("worker", count(func(h *hire) uint64 { return h.w }))
-	slices.SortFunc(hires, func(a, b hire) int { return cmp.Compare(a.e, b.e) })
-	emit("employer", count(func(h *hire) uint64 { return h.e }))
+	// The query returns the hires sorted by worker; a copy sorted by
+	// employer is counted at the same time, on the other core.
+	var workers, employers []int32
+	var wg sync.WaitGroup
+	wg.Go(func() { workers = count(hires, func(h *hire) uint64 { return h.w }) })
+	wg.Go(func() {
+		byEmployer := slices.Clone(hires)
+		slices.SortFunc(byEmployer, func(a, b hire) int { return cmp.Compare(a.e, b.e) })
+		employers = count(byEmployer, func(h *hire) uint64 { return h.e })
+	})
+	wg.Wait()
+	emit("worker", workers)
+	emit("employer", employers)
 	return out, nil
 }
 

@@ -13,9 +13,7 @@ import (
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/cofile"
 	"github.com/regione-lombardia/oml/internal/duckdb"
-	"github.com/regione-lombardia/oml/internal/ingest"
 	"github.com/regione-lombardia/oml/internal/method"
-	"github.com/regione-lombardia/oml/internal/pseudo"
 )
 
 // handFile is a small CO history whose every figure is worked out by hand
@@ -64,20 +62,11 @@ func computeFile(t *testing.T, content string) (*method.Cube, *duckdb.DB) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	key, err := pseudo.LoadKey(dir, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := duckdb.Open(ctx, dir, duckdb.Options{})
+	db, rep, err := ingestFiles(ctx, dir, cofile.Canonical, lists, []string{path})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	rep, err := ingest.Run(ctx, db, []string{path}, ingest.Options{Format: cofile.Canonical, Lists: lists, Key: key,
-		Now: func() time.Time { return time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC) }, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if rep.Rejected != 0 {
 		t.Fatalf("fixture rows rejected: %+v", rep)
 	}

@@ -16,9 +16,7 @@ import (
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/cofile"
 	"github.com/regione-lombardia/oml/internal/duckdb"
-	"github.com/regione-lombardia/oml/internal/ingest"
 	"github.com/regione-lombardia/oml/internal/method"
-	"github.com/regione-lombardia/oml/internal/pseudo"
 	"github.com/regione-lombardia/oml/internal/synth"
 )
 
@@ -56,21 +54,11 @@ func syntheticCube(t *testing.T) (*method.Cube, *duckdb.DB, *classif.Lists) {
 			s.err = err
 			return
 		}
-		key, err := pseudo.LoadKey(dir, func(string) string { return "" })
-		if err != nil {
-			s.err = err
-			return
-		}
-		if s.db, err = duckdb.Open(ctx, dir, duckdb.Options{}); err != nil {
-			s.err = err
-			return
-		}
 		var files []string
 		for _, f := range sum.Files {
 			files = append(files, filepath.Join(dir, "co", filepath.Base(f.Path)))
 		}
-		if _, err = ingest.Run(ctx, s.db, files, ingest.Options{Format: cofile.Canonical, Lists: s.lists, Key: key,
-			Now: time.Now, Version: "test"}); err != nil {
+		if s.db, _, err = ingestFiles(ctx, dir, cofile.Canonical, s.lists, files); err != nil {
 			s.err = err
 			return
 		}

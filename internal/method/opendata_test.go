@@ -10,10 +10,7 @@ import (
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/cofile"
-	"github.com/regione-lombardia/oml/internal/duckdb"
-	"github.com/regione-lombardia/oml/internal/ingest"
 	"github.com/regione-lombardia/oml/internal/method"
-	"github.com/regione-lombardia/oml/internal/pseudo"
 	"github.com/regione-lombardia/oml/internal/synth"
 )
 
@@ -37,18 +34,11 @@ func TestOpenDataMarksUnavailable(t *testing.T) {
 	for _, f := range sum.Files {
 		files = append(files, filepath.Join(dir, "co", filepath.Base(f.Path)))
 	}
-	key, err := pseudo.LoadKey(dir, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := duckdb.Open(ctx, dir, duckdb.Options{})
+	db, _, err := ingestFiles(ctx, dir, cofile.OpenData, lists, files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := ingest.Run(ctx, db, files, ingest.Options{Format: cofile.OpenData, Lists: lists, Key: key, Now: time.Now, Version: "test"}); err != nil {
-		t.Fatal(err)
-	}
 	cat, _ := method.Load()
 	vintage, _, _ := db.LastEventDate(ctx)
 	cube, err := cat.Compute(ctx, db, lists, vintage, nil)

@@ -26,7 +26,8 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 Obbligatorie delle 12 province lombarde dal gennaio 2017 all'ultimo mese concluso, le carica
 nella banca dati (validazione, pseudonimizzazione, rettifiche e annullamenti), calcola gli
 indicatori della metodologia comune, pubblica una release firmata e la serve su /api/v1.
-Runs the platform end to end on realistic synthetic data.`)
+Runs the platform end to end on realistic synthetic data: generates and ingests the CO files,
+computes the common indicators, publishes a signed release and serves it on /api/v1.`)
 	data := fs.String("data", "", "cartella dati / data directory (default $OML_DATA o ./oml-data)")
 	scale := fs.String("scale", "small", "small (pochi secondi / seconds) oppure lombardia (scala reale, circa 35 milioni di righe / full scale)")
 	seed := fs.Uint64("seed", 1, "seme del generatore / random seed")
@@ -88,7 +89,7 @@ Runs the platform end to end on realistic synthetic data.`)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "    release %s (dati al %s, metodologia %s), manifest sha256 %s\n", info.ID, info.Vintage, info.MethodVersion, sha)
+	fmt.Fprintf(m.Stdout, "    release %s (dati al / data as of %s, metodologia / methodology %s), manifest sha256 %s\n", info.ID, info.Vintage, info.MethodVersion, sha)
 	if _, err := os.Stat(filepath.Join(dir, "pseudo.key")); err == nil {
 		fmt.Fprintf(m.Stdout, "\nLa chiave di pseudonimizzazione è in %s: conservarla al sicuro / keep the key safe.\n", filepath.Join(dir, "pseudo.key"))
 	}

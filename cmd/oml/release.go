@@ -37,7 +37,9 @@ riservatezza e pubblica una release: un'istantanea immutabile in Parquet con man
   list    elenca le release / lists the releases
   verify  ricontrolla sha256 e firma di una release / verifies a release
   diff    mostra le revisioni tra due release / shows the revisions between two releases
-Computes the common indicators, applies disclosure control and publishes a signed release.`)
+Computes the common indicators, applies disclosure control and publishes an immutable Parquet
+release whose manifest.json is signed (ed25519, key in DIR/keys); the same data and methodology
+give byte-identical files.`)
 	data := fs.String("data", "", "cartella dati / data directory (default $OML_DATA o ./oml-data)")
 	vintage := fs.String("vintage", "", "data di riferimento AAAA-MM-GG (default: data dell'ultimo evento) / data vintage")
 	asJSON := fs.Bool("json", false, `stampa {"release","manifest_sha256"} in JSON / print the result as JSON`)

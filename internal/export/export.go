@@ -216,6 +216,14 @@ func formatValue(v float64) string {
 	return string(appendValue(buf[:0], v))
 }
 
+// appendField appends `,"name":"value"` to a JSON object being written.
+func appendField(b []byte, name, value string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, value)
+}
+
 const hexDigits = "0123456789abcdef"
 
 // appendJSONString appends s as a JSON string. It escapes what JSON

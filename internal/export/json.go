@@ -27,26 +27,17 @@ func encodeJSON(w io.Writer, d *oml.Dataset) error {
 	b := bw.AvailableBuffer()
 	b = append(b, `{"release":`...)
 	b = appendJSONString(b, d.Release)
-	b = append(b, `,"vintage":`...)
-	b = appendJSONString(b, d.Vintage)
-	b = append(b, `,"method_version":`...)
-	b = appendJSONString(b, d.MethodVersion)
-	b = append(b, `,"indicator":`...)
-	b = appendJSONString(b, d.Indicator)
-	b = append(b, `,"label":`...)
-	b = appendJSONString(b, d.Label)
-	b = append(b, `,"unit":`...)
-	b = appendJSONString(b, d.Unit)
+	b = appendField(b, "vintage", d.Vintage)
+	b = appendField(b, "method_version", d.MethodVersion)
+	b = appendField(b, "indicator", d.Indicator)
+	b = appendField(b, "label", d.Label)
+	b = appendField(b, "unit", d.Unit)
 	if d.Transform != "" {
-		b = append(b, `,"transform":`...)
-		b = appendJSONString(b, d.Transform)
+		b = appendField(b, "transform", d.Transform)
 	}
-	b = append(b, `,"perimeter":`...)
-	b = appendJSONString(b, string(d.Perimeter))
-	b = append(b, `,"scope":`...)
-	b = appendJSONString(b, string(d.Scope))
-	b = append(b, `,"freq":`...)
-	b = appendJSONString(b, d.Freq.String())
+	b = appendField(b, "perimeter", string(d.Perimeter))
+	b = appendField(b, "scope", string(d.Scope))
+	b = appendField(b, "freq", d.Freq.String())
 	b = append(b, `,"by":[`...)
 	for i, dim := range d.By {
 		if i > 0 {
@@ -56,8 +47,7 @@ func encodeJSON(w io.Writer, d *oml.Dataset) error {
 	}
 	b = append(b, ']')
 	if d.Convention != "" {
-		b = append(b, `,"convention":`...)
-		b = appendJSONString(b, d.Convention)
+		b = appendField(b, "convention", d.Convention)
 	}
 	b = append(b, `,"observations":[`...)
 	bw.Write(b)
@@ -74,8 +64,7 @@ func encodeJSON(w io.Writer, d *oml.Dataset) error {
 		}
 		b = append(b, "\n{\"territory\":"...)
 		b = appendJSONString(b, o.Territory)
-		b = append(b, `,"period":`...)
-		b = appendJSONString(b, o.Period)
+		b = appendField(b, "period", o.Period)
 		b = append(b, `,"dims":{`...)
 		for j, code := range o.Codes {
 			if j > 0 {
@@ -90,8 +79,7 @@ func encodeJSON(w io.Writer, d *oml.Dataset) error {
 		} else {
 			b = append(b, "null"...)
 		}
-		b = append(b, `,"status":`...)
-		b = appendJSONString(b, o.Status.String())
+		b = appendField(b, "status", o.Status.String())
 		b = append(b, '}')
 		bw.Write(b)
 	}

@@ -147,8 +147,7 @@ func encodeJSONStat(w io.Writer, d *oml.Dataset) error {
 	b = append(b, ",\n"+`"source":`...)
 	b = appendJSONString(b, Source)
 	if d.Vintage != "" {
-		b = append(b, `,"updated":`...)
-		b = appendJSONString(b, d.Vintage)
+		b = appendField(b, "updated", d.Vintage)
 	}
 	if d.Convention != "" {
 		b = append(b, `,"note":[`...)
@@ -260,23 +259,16 @@ func encodeJSONStat(w io.Writer, d *oml.Dataset) error {
 
 	b = append(b, "},\n"+`"extension":{"release":`...)
 	b = appendJSONString(b, d.Release)
-	b = append(b, `,"vintage":`...)
-	b = appendJSONString(b, d.Vintage)
-	b = append(b, `,"method_version":`...)
-	b = appendJSONString(b, d.MethodVersion)
-	b = append(b, `,"perimeter":`...)
-	b = appendJSONString(b, string(d.Perimeter))
-	b = append(b, `,"scope":`...)
-	b = appendJSONString(b, string(d.Scope))
-	b = append(b, `,"freq":`...)
-	b = appendJSONString(b, d.Freq.String())
+	b = appendField(b, "vintage", d.Vintage)
+	b = appendField(b, "method_version", d.MethodVersion)
+	b = appendField(b, "perimeter", string(d.Perimeter))
+	b = appendField(b, "scope", string(d.Scope))
+	b = appendField(b, "freq", d.Freq.String())
 	if d.Transform != "" {
-		b = append(b, `,"transform":`...)
-		b = appendJSONString(b, d.Transform)
+		b = appendField(b, "transform", d.Transform)
 	}
 	if d.Convention != "" {
-		b = append(b, `,"convention":`...)
-		b = appendJSONString(b, d.Convention)
+		b = appendField(b, "convention", d.Convention)
 	}
 	b = append(b, "}}\n"...)
 	bw.Write(b)

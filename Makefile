@@ -3,17 +3,37 @@ GO      ?= go
 BIN     := bin/oml
 PKGS    := ./...
 
-.PHONY: build demo test check bench bench-smoke clean
+.PHONY: build assets chromium demo test check bench bench-smoke clean
 
-build:
+build: assets
 	$(GO) build -o $(BIN) ./cmd/oml
+
+## assets: the portal's npm packages (pinned in package-lock.json), installed and their
+## files copied into internal/web/static/vendor, which the binary embeds. Not committed.
+VENDOR := internal/web/static/vendor
+assets: $(VENDOR)/.stamp
+$(VENDOR)/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/fonts
+	cp node_modules/bootstrap-italia/dist/css/bootstrap-italia.min.css $(VENDOR)/
+	cp node_modules/echarts/dist/echarts.common.min.js node_modules/echarts/i18n/langIT.js $(VENDOR)/
+	for w in 300 regular italic 600 700; do \
+	  cp node_modules/bootstrap-italia/dist/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-$$w.woff2 $(VENDOR)/fonts/; done
+	cp node_modules/bootstrap-italia/dist/fonts/Roboto_Mono/roboto-mono-v13-latin-ext_latin-regular.woff2 $(VENDOR)/fonts/
+	touch $@
+
+## chromium: Debian's Chromium, for the portal's browser tests (installed when missing).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 ## demo: build, then generate, ingest and summarise a realistic synthetic data set.
 demo: build
 	./$(BIN) demo
 
-## test: the whole test suite, as CI runs it.
-test: check
+## test: the whole test suite, as CI runs it (installs the npm packages and Chromium first).
+test: assets chromium check
 	$(GO) test -count=1 -timeout 45m $(PKGS)
 	$(MAKE) bench-smoke
 
@@ -33,4 +53,4 @@ bench-smoke: build
 	$(GO) run ./bench/cmd/benchtable -scale 0.002 -from 2023-01 -to 2023-12 -oml $(BIN) -api-duration 1s
 
 clean:
-	rm -rf bin oml-data
+	rm -rf bin oml-data $(VENDOR)

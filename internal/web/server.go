@@ -1,5 +1,6 @@
 // Package web serves the observatory over HTTP: the data API /api/v1
-// (JSON, CSV, XLSX, SDMX-CSV, JSON-stat) and, later, the portal.
+// (JSON, CSV, XLSX, SDMX-CSV, JSON-stat) and the public portal
+// "Competenze, Lavoro in Lombardia" (portal*.go, templates/, static/).
 //
 // The API reads the immutable releases of a data dir (internal/release).
 // It serves the latest release unless a request names another with
@@ -62,6 +63,7 @@ type Server struct {
 	rowLimit int
 	ops      []*operation
 	openapi  []byte
+	portal   *portal
 
 	// present memoises presentTerritories by release, level and indicator.
 	presentMu sync.Mutex
@@ -113,6 +115,9 @@ func New(cfg Config) (*Server, error) {
 	if s.openapi, err = s.openAPIDocument(); err != nil {
 		return nil, fmt.Errorf("web: openapi: %w", err)
 	}
+	if s.portal, err = newPortal(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -131,8 +136,10 @@ func (s *Server) Preload() error {
 	return err
 }
 
-// Handler returns the server's routes: every operation of the API, and a
-// JSON 404 or 405 for any other path under /api/. Each request is logged.
+// Handler returns the server's routes: every operation of the API, a JSON
+// 404 or 405 for any other path under /api/, the portal's pages and
+// static files, and an HTML 404 page for anything else. Each request is
+// logged.
 func (s *Server) Handler() http.Handler { return s.logRequests(s.mux()) }
 
 func (s *Server) mux() *http.ServeMux {
@@ -141,6 +148,23 @@ func (s *Server) mux() *http.ServeMux {
 		mux.Handle(op.pattern(), s.dispatch(op))
 	}
 	mux.HandleFunc("/api/", s.apiFallback)
+	for path, h := range map[string]pageHandler{
+		"GET /{$}":               s.pageHome,
+		"GET /territorio/{code}": s.pageTerritory,
+		"GET /confronta":         s.pageCompare,
+		"GET /dati":              s.pageQuery,
+		"GET /metodologia":       s.pageMethod,
+		"GET /rilasci":           s.pageReleases,
+		"GET /rilasci/{id}":      s.pageRevisions,
+	} {
+		mux.Handle(path, s.portalPage(h))
+	}
+	mux.Handle("GET "+staticPrefix, s.portal.assets)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		info, _ := s.releases.latest()
+		s.pageError(w, r, &info, oml.Errorf(oml.ENOTFOUND, "la pagina %s non esiste / no such page", r.URL.Path).
+			WithHint("le pagine del portale sono elencate nel menu in alto"))
+	})
 	return mux
 }
 

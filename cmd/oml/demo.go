@@ -25,14 +25,14 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		`Mostra la piattaforma da capo a fondo su dati sintetici realistici: genera le Comunicazioni
 Obbligatorie delle 12 province lombarde dal gennaio 2017 all'ultimo mese concluso, le carica
 nella banca dati (validazione, pseudonimizzazione, rettifiche e annullamenti), calcola gli
-indicatori della metodologia comune, pubblica una release firmata e la serve su /api/v1.
+indicatori della metodologia comune, pubblica una release firmata e la serve nel portale (/) e su /api/v1.
 Runs the platform end to end on realistic synthetic data: generates and ingests the CO files,
-computes the common indicators, publishes a signed release and serves it on /api/v1.`)
+computes the common indicators, publishes a signed release and serves it in the portal (/) and on /api/v1.`)
 	data := fs.String("data", "", "cartella dati / data directory (default $OML_DATA o ./oml-data)")
 	scale := fs.String("scale", "small", "small (pochi secondi / seconds) oppure lombardia (scala reale, circa 35 milioni di righe / full scale)")
 	seed := fs.Uint64("seed", 1, "seme del generatore / random seed")
 	addr := fs.String("addr", "127.0.0.1:8080", "indirizzo dell'API / listen address of the API")
-	serve := fs.Bool("serve", true, "al termine pubblica l'API (false: esce) / serve the API at the end")
+	serve := fs.Bool("serve", true, "al termine pubblica il portale e l'API (false: esce) / serve the portal and the API at the end")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -95,6 +95,7 @@ computes the common indicators, publishes a signed release and serves it on /api
 	}
 	fmt.Fprintln(m.Stdout)
 	fmt.Fprintln(m.Stdout, "Prossimi passi / next steps:")
+	fmt.Fprintf(m.Stdout, "  http://%s/   il portale / the portal\n", *addr)
 	fmt.Fprintf(m.Stdout, "  curl 'http://%s/api/v1/data?indicator=saldo&territory=ITC4,016&freq=Y'   l'API / the API\n", *addr)
 	fmt.Fprintf(m.Stdout, "  oml ingest --data %s --format canonical FILE...   carica i vostri file CO / ingest your CO files\n", dir)
 	fmt.Fprintf(m.Stdout, "  oml release --data %s                              nuova release / new release\n", dir)

@@ -49,7 +49,7 @@ func (m *Main) serve(ctx context.Context, dir, addr string) error {
 		return oml.Errorf(oml.EINVALID, "impossibile ascoltare su %s / cannot listen on %s", addr, addr).WithHint("%v (scegliere un'altra porta con --addr)", err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	fmt.Fprintf(m.Stdout, "API su / serving http://%s/api/v1/ (release %s, dati al %s); Ctrl-C per fermare / to stop\n",
+	fmt.Fprintf(m.Stdout, "Portale su / portal at http://%[1]s/ , API su / API at http://%[1]s/api/v1/ (release %[2]s, dati al %[3]s); Ctrl-C per fermare / to stop\n",
 		ln.Addr(), infos[0].ID, infos[0].Vintage)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()

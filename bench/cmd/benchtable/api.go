@@ -28,6 +28,13 @@ import (
 // concurrent clients.
 const apiTarget = 20 * time.Millisecond
 
+// Targets of the portal: time to first byte p99 of a page under load, and
+// the weight of a page with its assets as transferred.
+const (
+	pageTarget       = 50 * time.Millisecond
+	pageWeightTarget = 1_500_000
+)
+
 // loadConfig is the closed-loop load applied to each query: clients
 // goroutines, each sending its next request as soon as the previous one is
 // answered, for warmup (not recorded) and then duration (measured).
@@ -46,6 +53,10 @@ type apiQuery struct {
 	// check validates the first response, whose number of observations
 	// is then expected of every response under load.
 	check func(d dataResponse) error
+	// page marks a page of the portal: requested gzipped, as a browser
+	// does, checked for the release it states, and expected
+	// byte-identical under load; its time to first byte is reported.
+	page bool
 }
 
 // dataResponse is the part of a /api/v1/data JSON response the benchmark
@@ -113,6 +124,8 @@ func apiQueries() []apiQuery {
 				return nil
 			},
 		},
+		{id: "(c)", name: "portal: home page", path: "/", page: true},
+		{id: "(d)", name: "portal: province page", path: "/territorio/016", page: true},
 	}
 }
 
@@ -122,6 +135,8 @@ type serverRun struct {
 	maxRSS int64       // bytes
 	ready  time.Duration
 	first  time.Duration // first /data response, cold
+	// weights of the page queries, by query index (oml serve only).
+	weights map[int]pageWeight
 }
 
 // apiBench runs the load test against `oml serve` on the data dir omlData
@@ -160,6 +175,9 @@ func apiBench(heading string, cfg loadConfig, omlBin, staticBin, omlData, id, di
 	ok := true
 	worst := time.Duration(0)
 	for i, q := range queries {
+		if q.page {
+			continue
+		}
 		o, p := om.stats[i], peer.stats[i]
 		name := fmt.Sprintf("%s %s (%d obs., %.1f KiB)", q.id, q.name, o.observations, float64(len(captured[i+1].Body))/1024)
 		fmt.Printf("| %s | `oml serve` | %.0f | %.2f | %.2f | %.1f | %d | %.1f |\n", name, o.rps, ms(o.p50), ms(o.p99), ms(o.max), o.errors, ms(o.p99)/ms(p.p99))
@@ -168,7 +186,9 @@ func apiBench(heading string, cfg loadConfig, omlBin, staticBin, omlData, id, di
 	}
 	fmt.Println()
 	for _, q := range queries {
-		fmt.Printf("- %s `%s`\n", q.id, q.path)
+		if !q.page {
+			fmt.Printf("- %s `%s`\n", q.id, q.path)
+		}
 	}
 	fmt.Printf("\nserver peak RSS: `oml serve` %.0f MiB, peer %.0f MiB. `oml serve` answered %s %.2f s after start; "+
 		"its first /data response (opening the release) took %.2f s.\n",
@@ -191,6 +211,33 @@ func apiBench(heading string, cfg loadConfig, omlBin, staticBin, omlData, id, di
 			}
 		}
 	}
+	worstPage := time.Duration(0)
+	fmt.Printf("\n### Portal pages\n\nSame load, pages requested with `Accept-Encoding: gzip` as a browser does; time to first byte " +
+		"(TTFB) and to the last byte; page weight: the page and every asset it links (CSS, JavaScript, fonts), as transferred " +
+		"(gzip) and uncompressed.\n\n")
+	fmt.Println("| page | server | requests/s | TTFB p50 (ms) | TTFB p99 (ms) | last byte p99 (ms) | errors | ratio of TTFB p99 to peer | weight transferred (KiB) | uncompressed (KiB) |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for i, q := range queries {
+		if !q.page {
+			continue
+		}
+		o, p := om.stats[i], peer.stats[i]
+		fmt.Printf("| %s %s `%s` | `oml serve` | %.0f | %.2f | %.2f | %.2f | %d | %.1f | %.0f | %.0f |\n", q.id, q.name, q.path,
+			o.rps, ms(o.ttfb50), ms(o.ttfb99), ms(o.p99), o.errors, ms(o.ttfb99)/ms(p.ttfb99), float64(om.weights[i].transferred)/1024, float64(om.weights[i].raw)/1024)
+		fmt.Printf("| | peer | %.0f | %.2f | %.2f | %.2f | %d | 1.0 | | |\n", p.rps, ms(p.ttfb50), ms(p.ttfb99), ms(p.p99), p.errors)
+		worstPage = max(worstPage, o.ttfb99)
+		if om.weights[i].transferred > pageWeightTarget {
+			ok = false
+			fmt.Printf("\n**%s weighs %.0f KiB transferred, over the target**\n", q.path, float64(om.weights[i].transferred)/1024)
+		}
+	}
+	pverdict := "met"
+	if worstPage > pageTarget {
+		pverdict = "**not met**"
+	}
+	fmt.Printf("\n**Target:** portal TTFB p99 under %.0f ms and under 1.5 MB per page with its assets — %s here (worst TTFB p99 %.1f ms).\n",
+		ms(pageTarget), pverdict, ms(worstPage))
+
 	verdict := "met"
 	if worst > apiTarget {
 		verdict = "**not met**"
@@ -231,12 +278,24 @@ func benchOML(cfg loadConfig, omlBin, omlData, id string, queries []apiQuery) (r
 	}
 	captured = append(captured, r)
 	for i, q := range queries {
-		r, took, err := capture(s.base, q.path, cfg.gzip)
+		r, took, err := capture(s.base, q.path, cfg.gzip || q.page)
 		if err != nil {
 			return run, nil, err
 		}
 		if i == 0 {
 			run.first = took
+		}
+		if q.page {
+			w, err := checkPage(s.base, r, id)
+			if err != nil {
+				return run, nil, err
+			}
+			if run.weights == nil {
+				run.weights = map[int]pageWeight{}
+			}
+			run.weights[i] = w
+			captured = append(captured, r)
+			continue
 		}
 		var d dataResponse
 		if err := decodeBody(r.Body, r.Header.Get("Content-Encoding"), &d); err != nil {
@@ -251,7 +310,7 @@ func benchOML(cfg loadConfig, omlBin, omlData, id string, queries []apiQuery) (r
 		captured = append(captured, r)
 	}
 	for i, q := range queries {
-		run.stats = append(run.stats, runLoad(cfg, s.base+q.path, captured[i+1]))
+		run.stats = append(run.stats, runLoad(cfg, q, s.base+q.path, captured[i+1]))
 	}
 	return run, captured, nil
 }
@@ -273,7 +332,7 @@ func benchServer(cfg loadConfig, argv []string, queries []apiQuery, captured []r
 		return run, err
 	}
 	for i, q := range queries {
-		run.stats = append(run.stats, runLoad(cfg, s.base+q.path, captured[i+1]))
+		run.stats = append(run.stats, runLoad(cfg, q, s.base+q.path, captured[i+1]))
 	}
 	return run, nil
 }
@@ -335,6 +394,8 @@ type loadStats struct {
 	rps          float64
 	p50, p99     time.Duration
 	max          time.Duration
+	// time to the first byte of the response
+	ttfb50, ttfb99 time.Duration
 }
 
 // runLoad applies cfg's load to url and checks every response: status 200,
@@ -342,9 +403,12 @@ type loadStats struct {
 // observations as want's (a body identical to the checked first response
 // needs no parsing, which keeps the clients' CPU, taken from the same two
 // cores as the server's, low).
-func runLoad(cfg loadConfig, url string, want response) loadStats {
+func runLoad(cfg loadConfig, q apiQuery, url string, want response) loadStats {
 	var wantObs struct{ Observations []json.RawMessage }
-	check(decodeBody(want.Body, want.Header.Get("Content-Encoding"), &wantObs))
+	if !q.page {
+		check(decodeBody(want.Body, want.Header.Get("Content-Encoding"), &wantObs))
+	}
+	gz := cfg.gzip || q.page
 	var dials atomic.Int64
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
@@ -362,7 +426,7 @@ func runLoad(cfg loadConfig, url string, want response) loadStats {
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
 
 	type clientResult struct {
-		lat                     []time.Duration
+		lat, ttfb               []time.Duration
 		errors, differ, retried int
 		firstErr                error
 		lastEnd                 time.Time
@@ -378,8 +442,10 @@ func runLoad(cfg loadConfig, url string, want response) loadStats {
 			// The transport silently sends a GET again when its
 			// connection closes before the response: count those.
 			var gotConn atomic.Int32
+			var first time.Time
 			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-				GotConn: func(httptrace.GotConnInfo) { gotConn.Add(1) },
+				GotConn:              func(httptrace.GotConnInfo) { gotConn.Add(1) },
+				GotFirstResponseByte: func() { first = time.Now() },
 			})
 			for {
 				gotConn.Store(0)
@@ -387,12 +453,14 @@ func runLoad(cfg loadConfig, url string, want response) loadStats {
 				if !t0.Before(end) {
 					return
 				}
-				enc, err := get(ctx, client, url, cfg.gzip, &buf)
+				enc, err := get(ctx, client, url, gz, &buf)
 				lat := time.Since(t0)
 				if gotConn.Load() > 1 {
 					r.retried++
 				}
-				if err == nil && !bytes.Equal(buf.Bytes(), want.Body) {
+				if err == nil && !bytes.Equal(buf.Bytes(), want.Body) && q.page {
+					err = errors.New("page differs from the first response")
+				} else if err == nil && !bytes.Equal(buf.Bytes(), want.Body) {
 					r.differ++
 					var got struct{ Observations []json.RawMessage }
 					if err = decodeBody(buf.Bytes(), enc, &got); err == nil && len(got.Observations) != len(wantObs.Observations) {
@@ -409,6 +477,7 @@ func runLoad(cfg loadConfig, url string, want response) loadStats {
 					continue
 				}
 				r.lat = append(r.lat, lat)
+				r.ttfb = append(r.ttfb, first.Sub(t0))
 				r.lastEnd = t0.Add(lat)
 			}
 		})
@@ -416,10 +485,11 @@ func runLoad(cfg loadConfig, url string, want response) loadStats {
 	wg.Wait()
 
 	st := loadStats{observations: len(wantObs.Observations), conns: dials.Load()}
-	var lat []time.Duration
+	var lat, ttfb []time.Duration
 	lastEnd := from
 	for _, r := range results {
 		lat = append(lat, r.lat...)
+		ttfb = append(ttfb, r.ttfb...)
 		st.errors += r.errors
 		st.differing += r.differ
 		st.retried += r.retried
@@ -437,7 +507,9 @@ func runLoad(cfg loadConfig, url string, want response) loadStats {
 		return st
 	}
 	slices.Sort(lat)
+	slices.Sort(ttfb)
 	st.p50, st.p99, st.max = percentile(lat, 0.50), percentile(lat, 0.99), lat[len(lat)-1]
+	st.ttfb50, st.ttfb99 = percentile(ttfb, 0.50), percentile(ttfb, 0.99)
 	st.rps = float64(len(lat)) / lastEnd.Sub(from).Seconds()
 	return st
 }

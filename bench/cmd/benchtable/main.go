@@ -28,6 +28,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/regione-lombardia/oml/internal/release"
 )
 
 func main() {
@@ -37,6 +39,7 @@ func main() {
 	omlBin := flag.String("oml", "bin/oml", "oml binary")
 	work := flag.String("work", "", "work directory (default: a temporary one, removed at the end)")
 	skipIngestPeer := flag.Bool("skip-ingest-peer", false, "do not load the files with DuckDB alone (no ingest ratio)")
+	apiData := flag.String("api-data", "", "only the API and portal benchmark, on the latest release of this data dir (read only)")
 	var load loadConfig
 	flag.IntVar(&load.clients, "api-clients", 64, "concurrent API clients, each with its own keep-alive connection")
 	flag.DurationVar(&load.duration, "api-duration", 10*time.Second, "measured load per query and server (after a warm-up of a fifth of it, 0.2 to 2 s)")
@@ -57,6 +60,20 @@ func main() {
 	run("build peer", exec.Command("go", "build", "-o", peer, "./bench/cmd/duckload"))
 	static := filepath.Join(dir, "staticserve")
 	run("build staticserve", exec.Command("go", "build", "-o", static, "./bench/cmd/staticserve"))
+
+	if *apiData != "" {
+		list, err := release.List(*apiData)
+		check(err)
+		if len(list) == 0 {
+			check(fmt.Errorf("%s: no release", *apiData))
+		}
+		in := list[0]
+		heading := fmt.Sprintf("release %s of %s, %s to %s; %d cores, %s", in.ID, *apiData, in.First, in.Last, runtime.NumCPU(), date)
+		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) {
+			os.Exit(1)
+		}
+		return
+	}
 
 	data := filepath.Join(dir, "co")
 	syn := measure(exec.Command(*omlBin, "synth", "--out", data, "--seed", "1",

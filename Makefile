@@ -8,19 +8,25 @@ PKGS    := ./...
 build: assets
 	$(GO) build -o $(BIN) ./cmd/oml
 
-## assets: the portal's npm packages (pinned in package-lock.json), installed and their
-## files copied into internal/web/static/vendor, which the binary embeds. Not committed.
-VENDOR := internal/web/static/vendor
-assets: $(VENDOR)/.stamp
-$(VENDOR)/.stamp: package.json package-lock.json
+## assets: the portal's npm packages (pinned in package-lock.json) installed, and built into
+## internal/web/static/vendor, which the binary embeds (not committed): Bootstrap Italia's CSS
+## purged of the rules no template uses, ECharts bundled with only what oml.js draws, fonts.
+VENDOR    := internal/web/static/vendor
+WEB_SRC   := $(wildcard internal/web/templates/*.html) $(filter-out %_test.go,$(wildcard internal/web/*.go)) internal/web/static/oml.js
+assets: $(VENDOR)/.npm $(VENDOR)/bootstrap-italia.min.css $(VENDOR)/echarts.min.js
+$(VENDOR)/.npm: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/fonts
-	cp node_modules/bootstrap-italia/dist/css/bootstrap-italia.min.css $(VENDOR)/
-	cp node_modules/echarts/dist/echarts.common.min.js node_modules/echarts/i18n/langIT.js $(VENDOR)/
 	for w in 300 regular italic 600 700; do \
 	  cp node_modules/bootstrap-italia/dist/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-$$w.woff2 $(VENDOR)/fonts/; done
 	cp node_modules/bootstrap-italia/dist/fonts/Roboto_Mono/roboto-mono-v13-latin-ext_latin-regular.woff2 $(VENDOR)/fonts/
 	touch $@
+$(VENDOR)/bootstrap-italia.min.css: $(VENDOR)/.npm $(WEB_SRC)
+	node_modules/.bin/purgecss --css node_modules/bootstrap-italia/dist/css/bootstrap-italia.min.css \
+	  --content $(WEB_SRC) --output $(VENDOR)/
+$(VENDOR)/echarts.min.js: $(VENDOR)/.npm internal/web/charts/echarts.js
+	node_modules/.bin/esbuild internal/web/charts/echarts.js --bundle --minify --format=iife \
+	  --legal-comments=eof --log-level=warning --outfile=$@
 
 ## chromium: Debian's Chromium, for the portal's browser tests (installed when missing).
 chromium:

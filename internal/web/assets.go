@@ -16,8 +16,9 @@ import (
 )
 
 // static holds the portal's own files (oml.css, oml.js) and, in vendor/,
-// the front-end packages that `make assets` copies from npm (Bootstrap
-// Italia, ECharts and its Italian locale, the Titillium Web fonts). The
+// what `make assets` builds from the npm packages: Bootstrap Italia's CSS
+// purged of unused rules, ECharts bundled with the Italian locale
+// (charts/echarts.js), the Titillium Web fonts. The
 // vendor files are not in the repository: a binary built without
 // `make assets` refuses to start the portal and says so.
 //
@@ -27,8 +28,7 @@ var staticFS embed.FS
 // vendorFiles are the npm files the pages link; New fails without them.
 var vendorFiles = []string{
 	"vendor/bootstrap-italia.min.css",
-	"vendor/echarts.common.min.js",
-	"vendor/langIT.js",
+	"vendor/echarts.min.js",
 	"vendor/fonts/titillium-web-v10-latin-ext_latin-regular.woff2",
 }
 

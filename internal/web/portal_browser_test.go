@@ -389,11 +389,13 @@ func TestPortalScreenshots(t *testing.T) {
 	}
 	ts := portalServer(t)
 	b := newTab(t)
-	for _, p := range []struct{ name, path, wait string }{
-		{"home", "/", "#andamento canvas"},
-		{"provincia", "/territorio/016", "#per-genere canvas"},
-		{"confronta", "/confronta?territory=016,017&measure=indice", "#confronto canvas"},
-		{"dati", "/dati?indicator=saldo&territory=016,017&by=genere&freq=Y", "#preview-h"},
+	// scroll names the element brought to the top before the shot ("" for
+	// the top of the page).
+	for _, p := range []struct{ name, path, wait, scroll string }{
+		{"home", "/", "#andamento canvas", ""},
+		{"provincia", "/territorio/016", "#per-genere canvas", "#map-h"},
+		{"confronta", "/confronta?territory=016,017&measure=indice", "#confronto canvas", "#confronto"},
+		{"dati", "/dati?indicator=saldo&territory=016,017&by=genere&freq=Y", "#preview-h", "#api-h"},
 	} {
 		for _, v := range []struct {
 			name          string
@@ -406,8 +408,11 @@ func TestPortalScreenshots(t *testing.T) {
 			}
 			b.do(t, chromedp.EmulateViewport(v.width, v.height, emulate...),
 				chromedp.Navigate(ts.URL+p.path),
-				chromedp.WaitVisible(chromedp.CSS(p.wait)),
-				chromedp.Sleep(300*time.Millisecond))
+				chromedp.WaitVisible(chromedp.CSS(p.wait)))
+			if p.scroll != "" && !v.mobile {
+				eval[bool](t, b, `document.querySelector('`+p.scroll+`').scrollIntoView(); true`)
+			}
+			b.do(t, chromedp.Sleep(300*time.Millisecond))
 			png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 			if err != nil {
 				t.Fatal(err)

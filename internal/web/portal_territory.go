@@ -265,6 +265,11 @@ func newKPI(lbl, class string, cur float64, cst oml.Status, prev float64, pst om
 			k.Delta.Text += "%"
 		}
 	}
+	// Green for a change for the better: more hires, a higher balance,
+	// fewer terminations.
+	if class == "out" {
+		diff = -diff
+	}
 	switch {
 	case k.Delta.Withheld:
 	case diff > 0:
@@ -463,19 +468,20 @@ func (s *Server) comuneMap(rel *release.Release, province, cpi string) (*mapView
 			shownVals = append(shownVals, v)
 		}
 	}
-	slices.Sort(shownVals)
-	var breaks []float64 // upper bounds of classes 0-3
-	for i := 1; i < 5 && len(shownVals) > 0; i++ {
-		breaks = append(breaks, shownVals[min(len(shownVals)-1, i*len(shownVals)/5)])
-	}
+	breaks := quintiles(shownVals)
 	mv := &mapView{Title: "Attivazioni negli ultimi 12 mesi per comune di lavoro", ViewBox: m.ViewBox(), Attribution: geo.Attribution, Comuni: true,
 		Table: tableView{Caption: "Attivazioni per comune, ultimi 12 mesi", Head: []string{"Comune", "Attivazioni"}}}
-	for i := 0; i < 5 && len(shownVals) > 0; i++ {
-		hi := shownVals[len(shownVals)-1]
-		if i < len(breaks) {
-			hi = breaks[i]
+	lo := math.Inf(-1)
+	for i, hi := range breaks {
+		lbl := "fino a " + itNumber(hi, 0)
+		if i > 0 {
+			lbl = "da " + itNumber(lo, 0) + " a " + itNumber(hi, 0)
 		}
-		mv.Legend = append(mv.Legend, legendItem{Class: fmt.Sprintf("s%d", i), Label: fmt.Sprintf("fino a %s", itNumber(hi, 0))})
+		if i > 0 && lo == hi {
+			lbl = itNumber(hi, 0)
+		}
+		mv.Legend = append(mv.Legend, legendItem{Class: fmt.Sprintf("s%d", i), Label: lbl})
+		lo = nextValue(shownVals, hi)
 	}
 	mv.Legend = append(mv.Legend, legendItem{Class: "qc", Label: "dato riservato per il segreto statistico"})
 	if cpi != "" {
@@ -490,7 +496,6 @@ func (s *Server) comuneMap(rel *release.Release, province, cpi string) (*mapView
 		c := value(x.v, x.st, 0, false)
 		class := "qc"
 		if !c.Withheld {
-			class = "s4"
 			for i, b := range breaks {
 				if x.v <= b {
 					class = fmt.Sprintf("s%d", i)
@@ -502,4 +507,40 @@ func (s *Server) comuneMap(rel *release.Release, province, cpi string) (*mapView
 		mv.Table.Rows = append(mv.Table.Rows, []cellView{label(sh.Name, ""), c})
 	}
 	return mv, nil
+}
+
+// quintiles returns the upper bounds of up to five classes of about equal
+// counts of vals, the last one its maximum; equal bounds (many equal
+// values) merge their classes.
+func quintiles(vals []float64) []float64 {
+	if len(vals) == 0 {
+		return nil
+	}
+	s := slices.Clone(vals)
+	slices.Sort(s)
+	var out []float64
+	for i := 1; i <= 5; i++ {
+		b := s[min(len(s)-1, i*len(s)/5)]
+		if i == 5 {
+			b = s[len(s)-1]
+		}
+		if len(out) == 0 || b > out[len(out)-1] {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// nextValue returns the smallest of vals above v (v itself if none).
+func nextValue(vals []float64, v float64) float64 {
+	next := math.Inf(1)
+	for _, x := range vals {
+		if x > v && x < next {
+			next = x
+		}
+	}
+	if math.IsInf(next, 1) {
+		return v
+	}
+	return next
 }

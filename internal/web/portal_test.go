@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,6 +138,23 @@ func TestItNumber(t *testing.T) {
 	for _, tt := range tests {
 		if got := itNumber(tt.v, tt.dec); got != tt.want {
 			t.Errorf("itNumber(%v, %d) = %q, want %q", tt.v, tt.dec, got, tt.want)
+		}
+	}
+}
+
+func TestQuintiles(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want []float64
+	}{
+		{nil, nil},
+		{[]float64{7}, []float64{7}},
+		{[]float64{0, 0, 0, 0, 0, 0, 5, 9}, []float64{0, 5, 9}},
+		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, []float64{3, 5, 7, 9, 10}},
+	}
+	for _, tt := range tests {
+		if got := quintiles(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("quintiles(%v) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }

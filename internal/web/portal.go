@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/geo"
+	"github.com/regione-lombardia/oml/internal/itfmt"
 	"github.com/regione-lombardia/oml/internal/release"
 )
 
@@ -54,7 +54,7 @@ func newPortal() (*portal, error) {
 	funcs := template.FuncMap{
 		"asset": p.assets.URL,
 		"fonts": p.fontFaces,
-		"date":  italianDate,
+		"date":  itfmt.Date,
 	}
 	for _, name := range pages {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/figures.html", "templates/"+name+".html")
@@ -86,17 +86,6 @@ func (p *portal) fontFaces() template.CSS {
 			f.family, f.style, f.weight, p.assets.URL("vendor/fonts/"+f.file))
 	}
 	return template.CSS(b.String())
-}
-
-var months = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
-
-// italianDate writes a date YYYY-MM-DD as "31 dicembre 2024".
-func italianDate(s string) string {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return s
-	}
-	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
 }
 
 // page is what a page handler returns: the template, the title and the

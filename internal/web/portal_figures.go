@@ -3,10 +3,10 @@ package web
 import (
 	"math"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/itfmt"
 	"github.com/regione-lombardia/oml/internal/release"
 )
 
@@ -38,33 +38,11 @@ func value(v float64, st oml.Status, dec int, signed bool) cellView {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return cellView{Text: "n.d.", Withheld: true, Why: "dato non calcolabile"}
 	}
-	t := itNumber(v, dec)
+	t := itfmt.Number(v, dec)
 	if signed && v > 0 {
 		t = "+" + t
 	}
 	return cellView{Text: t, Flag: st == oml.StatusProvisional}
-}
-
-// itNumber writes v with dec decimals, a dot between thousands and a comma
-// before the decimals, as Italian readers expect: 12.345,6.
-func itNumber(v float64, dec int) string {
-	s := strconv.FormatFloat(math.Abs(v), 'f', dec, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if v < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteString("−")
-	}
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteByte(',')
-		b.WriteString(frac)
-	}
-	return b.String()
 }
 
 // shown reports whether a status carries a value.
@@ -245,25 +223,17 @@ func downloads(rel string, qs []release.Query, labels []string) []link {
 	return out
 }
 
-var shortMonths = [...]string{"gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"}
-
-// periodLabel writes a period for people: "dic 2024", "2024 T4", "2024";
-// long writes the month in full ("dicembre 2024").
+// periodLabel writes a period of the API ("2024-12") for people: "dic
+// 2024", "2024 T4", "2024"; long writes the month in full ("dicembre 2024").
 func periodLabel(p string, long bool) string {
 	pp, err := oml.ParsePeriod(p)
 	if err != nil {
 		return p
 	}
-	switch pp.Freq {
-	case oml.Monthly:
-		if long {
-			return months[pp.N-1] + " " + strconv.Itoa(pp.Year)
-		}
-		return shortMonths[pp.N-1] + " " + strconv.Itoa(pp.Year)
-	case oml.Quarterly:
-		return strconv.Itoa(pp.Year) + " T" + strconv.Itoa(pp.N)
+	if long {
+		return itfmt.Period(pp)
 	}
-	return p
+	return itfmt.ShortPeriod(pp)
 }
 
 // latest returns the latest of periods of one frequency.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/geo"
+	"github.com/regione-lombardia/oml/internal/itfmt"
 	"github.com/regione-lombardia/oml/internal/release"
 )
 
@@ -473,12 +474,12 @@ func (s *Server) comuneMap(rel *release.Release, province, cpi string) (*mapView
 		Table: tableView{Caption: "Attivazioni per comune, ultimi 12 mesi", Head: []string{"Comune", "Attivazioni"}}}
 	lo := math.Inf(-1)
 	for i, hi := range breaks {
-		lbl := "fino a " + itNumber(hi, 0)
+		lbl := "fino a " + itfmt.Number(hi, 0)
 		if i > 0 {
-			lbl = "da " + itNumber(lo, 0) + " a " + itNumber(hi, 0)
+			lbl = "da " + itfmt.Number(lo, 0) + " a " + itfmt.Number(hi, 0)
 		}
 		if i > 0 && lo == hi {
-			lbl = itNumber(hi, 0)
+			lbl = itfmt.Number(hi, 0)
 		}
 		mv.Legend = append(mv.Legend, legendItem{Class: fmt.Sprintf("s%d", i), Label: lbl})
 		lo = nextValue(shownVals, hi)

@@ -126,22 +126,6 @@ func TestPortalFiguresMatchRelease(t *testing.T) {
 	}
 }
 
-func TestItNumber(t *testing.T) {
-	tests := []struct {
-		v    float64
-		dec  int
-		want string
-	}{
-		{0, 0, "0"}, {999, 0, "999"}, {1000, 0, "1.000"}, {1234567, 0, "1.234.567"},
-		{-1234.5, 1, "−1.234,5"}, {-0.04, 1, "0,0"}, {12.345, 2, "12,35"},
-	}
-	for _, tt := range tests {
-		if got := itNumber(tt.v, tt.dec); got != tt.want {
-			t.Errorf("itNumber(%v, %d) = %q, want %q", tt.v, tt.dec, got, tt.want)
-		}
-	}
-}
-
 func TestQuintiles(t *testing.T) {
 	tests := []struct {
 		in   []float64

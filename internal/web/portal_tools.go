@@ -10,6 +10,7 @@ import (
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/export"
+	"github.com/regione-lombardia/oml/internal/itfmt"
 	"github.com/regione-lombardia/oml/internal/method"
 	"github.com/regione-lombardia/oml/internal/release"
 )
@@ -515,7 +516,7 @@ func (s *Server) pageRevisions(r *http.Request, _ *release.Release) (*page, erro
 		return id
 	}
 	for _, id := range inds {
-		body.ByIndicator.Rows = append(body.ByIndicator.Rows, []cellView{label(labelOf(id), ""), {Text: itNumber(float64(counts[id]), 0)}})
+		body.ByIndicator.Rows = append(body.ByIndicator.Rows, []cellView{label(labelOf(id), ""), {Text: itfmt.Number(float64(counts[id]), 0)}})
 	}
 	body.Table = tableView{Caption: "Prime revisioni", Head: []string{"Indicatore", "Territorio", "Disaggregazione", "Periodo", "Prima", "Ora", "Differenza"}}
 	for _, rv := range revs[:min(revisionRows, len(revs))] {

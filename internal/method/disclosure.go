@@ -20,8 +20,8 @@ import (
 //  2. Secondary suppression: for every additive indicator, in every linear
 //     relation the published tables contain, a single withheld cell could be
 //     recovered by difference, so a second one is withheld (the smallest
-//     in absolute value, ties broken by key order), until no relation has
-//     exactly one. Relations: the codes of a partition dimension add up to
+//     part in absolute value, ties broken by key order; the relation's
+//     total only when no part can be), until no relation has exactly one. Relations: the codes of a partition dimension add up to
 //     the cell without that dimension; provinces and CPIs add up to the
 //     region, comuni to their province; months add up to quarters and
 //     quarters to years (flows); a flow of several terms equals the
@@ -188,18 +188,20 @@ func (cube *Cube) secondary() {
 	// Relations, keyed by their total; time relations apart (flows only).
 	groups := map[gkey]int32{}
 	var members [][]int32
-	var timeRel []bool
+	var timeRel, hasTotal []bool
 	add := func(total ikey, along int32, part int32) {
 		r, ok := groups[gkey{total, along}]
 		if !ok {
 			r = int32(len(members))
 			groups[gkey{total, along}] = r
 			var m []int32
-			if i, ok := idx[total]; ok {
+			i, ok := idx[total]
+			if ok {
 				m = append(m, i)
 			}
 			members = append(members, m)
 			timeRel = append(timeRel, along == alongTime)
+			hasTotal = append(hasTotal, ok)
 		}
 		members[r] = append(members[r], part)
 	}
@@ -292,7 +294,7 @@ func (cube *Cube) secondary() {
 		for len(queue) > 0 {
 			w := queue[len(queue)-1]
 			queue = queue[:len(queue)-1]
-			if m := cube.protect(members[w.rel], w.ind); m >= 0 {
+			if m := cube.protect(members[w.rel], w.ind, hasTotal[w.rel]); m >= 0 {
 				changed(m, w.ind)
 			}
 		}
@@ -309,11 +311,17 @@ func (cube *Cube) secondary() {
 }
 
 // protect withholds one more member of a relation for indicator i when
-// exactly one is withheld, and returns it (-1: none).
-func (cube *Cube) protect(members []int32, i int) int32 {
-	n, pick := 0, int32(-1)
+// exactly one is withheld, and returns it (-1: none). It withholds the
+// smallest part (in absolute value, ties by key order), and the total
+// only when no part can be: a total carries more information than any
+// one of its parts, and a balance's total is often the smallest number of
+// its relation (positive and negative parts cancel), so choosing by size
+// alone would withhold a province's or a year's balance to protect one
+// small cell. hasTotal says members[0] is the relation's total.
+func (cube *Cube) protect(members []int32, i int, hasTotal bool) int32 {
+	n, pick, total := 0, int32(-1), int32(-1)
 	best := math.Inf(1)
-	for _, m := range members {
+	for j, m := range members {
 		cell := &cube.Cells[m]
 		switch cell.Status[i] {
 		case oml.StatusConfidential:
@@ -322,10 +330,19 @@ func (cube *Cube) protect(members []int32, i int) int32 {
 			}
 		case oml.StatusUnavailable:
 		default:
+			if j == 0 && hasTotal {
+				if cell.Values[i] != 0 {
+					total = m
+				}
+				continue
+			}
 			if v := math.Abs(cell.Values[i]); v > 0 && v < best {
 				best, pick = v, m
 			}
 		}
+	}
+	if pick < 0 {
+		pick = total
 	}
 	if n != 1 || pick < 0 {
 		return -1
@@ -334,22 +351,32 @@ func (cube *Cube) protect(members []int32, i int) int32 {
 	return pick
 }
 
-// protectAcross is protect for the indicators of set in one cell; it
-// returns the indicator it withheld (-1: none).
+// protectAcross is protect for the indicators of set in one cell (set[0]
+// the flow of several terms, the total; the others its terms, the
+// parts); it returns the indicator it withheld (-1: none).
 func (cube *Cube) protectAcross(ci int32, set []int) int {
 	cell := &cube.Cells[ci]
-	n, pick := 0, -1
+	n, pick, total := 0, -1, -1
 	best := math.Inf(1)
-	for _, i := range set {
+	for j, i := range set {
 		switch cell.Status[i] {
 		case oml.StatusConfidential:
 			n++
 		case oml.StatusUnavailable:
 		default:
+			if j == 0 {
+				if cell.Values[i] != 0 {
+					total = i
+				}
+				continue
+			}
 			if v := math.Abs(cell.Values[i]); v > 0 && v < best {
 				best, pick = v, i
 			}
 		}
+	}
+	if pick < 0 {
+		pick = total
 	}
 	if n != 1 || pick < 0 {
 		return -1

@@ -170,3 +170,38 @@ func TestDiscloseRounding(t *testing.T) {
 		t.Fatalf("rounded to %v, want 1235", v)
 	}
 }
+
+// A balance's total is often the smallest number of its relation (its
+// parts cancel): secondary suppression withholds a part, not the total.
+func TestDiscloseKeepsBalanceTotals(t *testing.T) {
+	Y := oml.Yearly
+	cube := handCube(t, map[CellKey]float64{
+		at(Y, "2020", oml.LevelRegion, "ITC4", "", ""):  5,
+		at(Y, "2020", oml.LevelProvince, "016", "", ""): 40,
+		at(Y, "2020", oml.LevelProvince, "097", "", ""): -35,
+		at(Y, "2020", oml.LevelProvince, "098", "", ""): 0,
+	})
+	// Turn the cells into balances: indicator saldo, resting on large
+	// counts except Bergamo's, which rests on 2 imputed terminations.
+	k := -1
+	for i, ind := range cube.Catalogue.Indicators {
+		if ind.ID == "saldo" {
+			k = i
+		}
+	}
+	for ci := range cube.Cells {
+		c := &cube.Cells[ci]
+		c.Values[k], c.Status[k], c.under[k] = c.Values[0], oml.StatusNormal, 100
+		c.Values[0], c.Status[0], c.under[0] = math.NaN(), oml.StatusUnavailable, 0
+		if c.Territory == "016" {
+			c.under[k] = 2
+		}
+	}
+	cube.Disclose()
+	want := map[string]oml.Status{"ITC4": 'A', "016": 'C', "097": 'C', "098": 'A'}
+	for _, c := range cube.Cells {
+		if got := c.Status[k]; got != want[c.Territory] {
+			t.Errorf("%s: status %c, want %c", c.Territory, got, want[c.Territory])
+		}
+	}
+}

@@ -79,7 +79,9 @@ func (c *Catalogue) Markdown(w io.Writer, names *Names) error {
 	p("2. **Soppressione secondaria**: per gli indicatori additivi, in ogni relazione lineare delle tavole\n")
 	p("   pubblicate (modalità di una dimensione e totale; province, CPI e regione; comuni e provincia; mesi,\n")
 	p("   trimestri e anno; saldo e cessazioni rispetto ai loro termini) una cella soppressa da sola potrebbe\n")
-	p("   essere ricavata per differenza: si sopprime anche la cella più piccola tra le altre, fino a che\n")
+	p("   essere ricavata per differenza: si sopprime anche la più piccola (in valore assoluto) tra le altre\n")
+	p("   parti della relazione, e il totale solo se nessuna parte lo può essere (il totale di un saldo è\n")
+	p("   spesso il numero più piccolo della sua relazione, ma dice più di ogni sua parte), fino a che\n")
 	p("   nessuna relazione ha una sola cella soppressa.\n")
 	if c.Disclosure.RoundTo > 1 {
 		p("3. **Arrotondamento** dei conteggi pubblicati a multipli di %d.\n", c.Disclosure.RoundTo)

@@ -28,11 +28,12 @@ $(VENDOR)/echarts.min.js: $(VENDOR)/.npm internal/web/charts/echarts.js
 	node_modules/.bin/esbuild internal/web/charts/echarts.js --bundle --minify --format=iife \
 	  --legal-comments=eof --log-level=warning --outfile=$@
 
-## chromium: Debian's Chromium, for the portal's browser tests (installed when missing).
+## chromium: Debian's Chromium (the portal's browser tests, the reports' PDF) and poppler-utils
+## (the PDF tests read the text and pages back), installed when missing.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v pdftotext; } >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils; }
 
 ## demo: build, then generate, ingest and summarise a realistic synthetic data set.
 demo: build

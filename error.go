@@ -15,6 +15,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // credentials are valid but do not grant this
 	ETOOLARGE     = "too_large"    // the request asks for more than one call may return
 	EINTEGRITY    = "integrity"    // stored data fail verification (checksum or signature)
+	EUNAVAILABLE  = "unavailable"  // a tool or service the operation needs is missing here (Chromium for a PDF)
 	EINTERNAL     = "internal"     // a fault of the software or of the machine
 )
 

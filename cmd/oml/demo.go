@@ -96,9 +96,11 @@ computes the common indicators, publishes a signed release and serves it in the 
 	fmt.Fprintln(m.Stdout)
 	fmt.Fprintln(m.Stdout, "Prossimi passi / next steps:")
 	fmt.Fprintf(m.Stdout, "  http://%s/   il portale / the portal\n", *addr)
+	fmt.Fprintf(m.Stdout, "  http://%s/rapporti   il Rapporto territoriale (HTML, PDF, XLSX) / the territorial reports\n", *addr)
 	fmt.Fprintf(m.Stdout, "  curl 'http://%s/api/v1/data?indicator=saldo&territory=ITC4,016&freq=Y'   l'API / the API\n", *addr)
 	fmt.Fprintf(m.Stdout, "  oml ingest --data %s --format canonical FILE...   carica i vostri file CO / ingest your CO files\n", dir)
 	fmt.Fprintf(m.Stdout, "  oml release --data %s                              nuova release / new release\n", dir)
+	fmt.Fprintf(m.Stdout, "  oml report --data %s --territory all --format pdf  il rapporto regionale / the regional report\n", dir)
 	fmt.Fprintln(m.Stdout, "  docs/guida.md, docs/api.md, docs/metodologia.md    guida, API, metodologia / user guide, API, methodology")
 	if !*serve {
 		return nil

@@ -71,7 +71,8 @@ func (m *Main) commands() []command {
 		{"synth", "genera file CO sintetici realistici / generate synthetic CO files", (*Main).runSynth},
 		{"ingest", "carica file CO nella banca dati / ingest CO files", (*Main).runIngest},
 		{"release", "calcola gli indicatori e pubblica una release firmata / compute and publish a signed release", (*Main).runRelease},
-		{"serve", "pubblica l'API /api/v1 sulle release / serve the API", (*Main).runServe},
+		{"serve", "pubblica il portale e l'API /api/v1 / serve the portal and the API", (*Main).runServe},
+		{"report", "produce il Rapporto territoriale in HTML, PDF o XLSX / territorial report", (*Main).runReport},
 		{"version", "versione e fonti dei dati incorporati / version and data sources", (*Main).runVersion},
 	}
 }

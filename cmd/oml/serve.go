@@ -15,9 +15,9 @@ import (
 
 func (m *Main) runServe(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("serve", "serve [--data DIR] [--addr HOST:PORT]",
-		`Pubblica l'API /api/v1 sull'ultima release della cartella dati (le release precedenti restano
+		`Pubblica il portale (/) e l'API /api/v1 sull'ultima release della cartella dati (le release precedenti restano
 leggibili con &release=ID); le nuove release sono servite appena pubblicate, senza riavvio.
-Serves the /api/v1 API from the latest release of the data dir.`)
+Serves the portal (/) and the /api/v1 API from the latest release of the data dir.`)
 	data := fs.String("data", "", "cartella dati / data directory (default $OML_DATA o ./oml-data)")
 	addr := fs.String("addr", "127.0.0.1:8080", "indirizzo di ascolto / listen address")
 	if err := parse(fs, args); err != nil {

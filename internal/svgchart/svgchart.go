@@ -153,7 +153,13 @@ func (c Chart) vertical(b *strings.Builder, w, h, lo, hi float64, ticks []float6
 }
 
 func (c Chart) horizontal(b *strings.Builder, w, h, lo, hi float64, ticks []float64) {
-	left, right, top, bottom := 190.0, 16.0, 30.0, 24.0
+	// The left margin fits the longest label (cut at labelMax runes), at
+	// about 5.6 px a rune of 11 px type, within 80 px and 45% of the width.
+	longest := 0
+	for _, cat := range c.Categories {
+		longest = max(longest, len([]rune(truncate(cat, labelMax))))
+	}
+	left, right, top, bottom := math.Min(math.Max(80, 5.6*float64(longest)+12), 0.45*w), 16.0, 30.0, 24.0
 	pw, ph := w-left-right, h-top-bottom
 	x := func(v float64) float64 { return left + pw*(v-lo)/(hi-lo) }
 	for _, t := range ticks {
@@ -165,7 +171,7 @@ func (c Chart) horizontal(b *strings.Builder, w, h, lo, hi float64, ticks []floa
 	slot := ph / float64(n)
 	bh := slot * 0.8 / math.Max(1, float64(len(c.Series)))
 	for j, cat := range c.Categories {
-		fmt.Fprintf(b, `<text x="%g" y="%.1f" text-anchor="end">%s</text>`, left-6, top+slot*(float64(j)+0.5)+4, esc(truncate(cat, 34)))
+		fmt.Fprintf(b, `<text x="%g" y="%.1f" text-anchor="end">%s</text>`, left-6, top+slot*(float64(j)+0.5)+4, esc(truncate(cat, labelMax)))
 	}
 	for i, s := range c.Series {
 		for j, v := range s.Values {
@@ -235,6 +241,10 @@ func decimals(ticks []float64) int {
 	}
 	return int(math.Ceil(-math.Log10(step)))
 }
+
+// labelMax is the longest category label of a horizontal chart, in runes;
+// longer ones end with "…".
+const labelMax = 42
 
 func truncate(s string, n int) string {
 	r := []rune(s)

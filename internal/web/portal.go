@@ -31,7 +31,7 @@ import (
 var templateFS embed.FS
 
 // pages are the templates of the portal, each with the layout.
-var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "error"}
+var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "reports", "error"}
 
 // portal holds what the pages need besides the server: templates, static
 // files, maps and the cache of rendered pages.
@@ -109,6 +109,7 @@ var menu = []menuItem{
 	{URL: "/", Label: "Lombardia"},
 	{URL: "/confronta", Label: "Confronta territori"},
 	{URL: "/dati", Label: "Costruisci una tabella"},
+	{URL: "/rapporti", Label: "Rapporti"},
 	{URL: "/metodologia", Label: "Metodologia"},
 	{URL: "/rilasci", Label: "Rilasci"},
 }

@@ -51,6 +51,7 @@ type territoryPage struct {
 	Breakdowns      []chartBlock
 	Children        []link
 	ChildrenHeading string
+	Report          bool // the territory has a chapter of the territorial report
 }
 
 // homePage is the body of the home template.
@@ -97,7 +98,7 @@ func (s *Server) pageTerritory(r *http.Request, rel *release.Release) (*page, er
 	if err != nil {
 		return nil, err
 	}
-	p := territoryPage{figures: *f}
+	p := territoryPage{figures: *f, Report: t.Level == oml.LevelRegion || t.Level == oml.LevelProvince}
 	region := link{URL: "/territorio/" + oml.RegionCode, Label: "Lombardia"}
 	switch t.Level {
 	case oml.LevelRegion:

@@ -52,6 +52,8 @@ func StatusOf(code string) int {
 		return http.StatusUnauthorized
 	case oml.EFORBIDDEN:
 		return http.StatusForbidden
+	case oml.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError // EINTEGRITY, EINTERNAL and anything else
 }

@@ -65,6 +65,9 @@ type Server struct {
 	openapi  []byte
 	portal   *portal
 
+	// reportCache keeps the report files made for /rapporti/.
+	reportCache reportCache
+
 	// present memoises presentTerritories by release, level and indicator.
 	presentMu sync.Mutex
 	present   map[string][]string
@@ -118,6 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if s.portal, err = newPortal(); err != nil {
 		return nil, err
 	}
+	s.reportCache.printing = make(chan struct{}, pdfPrinters)
 	return s, nil
 }
 
@@ -156,9 +160,11 @@ func (s *Server) mux() *http.ServeMux {
 		"GET /metodologia":       s.pageMethod,
 		"GET /rilasci":           s.pageReleases,
 		"GET /rilasci/{id}":      s.pageRevisions,
+		"GET /rapporti":          s.pageReports,
 	} {
 		mux.Handle(path, s.portalPage(h))
 	}
+	mux.HandleFunc("GET /rapporti/{file}", s.serveReport)
 	mux.Handle("GET "+staticPrefix, s.portal.assets)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		info, _ := s.releases.latest()

@@ -19,6 +19,7 @@ func TestStatusOf(t *testing.T) {
 		{oml.ECONFLICT, 409},
 		{oml.EUNAUTHORIZED, 401},
 		{oml.EFORBIDDEN, 403},
+		{oml.EUNAVAILABLE, 503},
 		{oml.EINTEGRITY, 500},
 		{oml.EINTERNAL, 500},
 		{"", 500},

@@ -9,7 +9,10 @@
 //     aggregation of the events written to Parquet (duckload -query);
 //   - API: `oml serve` under a closed-loop load of concurrent keep-alive
 //     clients for typical queries, against bench/cmd/staticserve serving the
-//     same response bytes with no work (see api.go).
+//     same response bytes with no work (see api.go), and the portal's pages;
+//   - reports: the 13 territorial reports as HTML and as PDF (`oml report
+//     --split`), against DuckDB reading the same cells and Chromium alone
+//     printing the same HTML (see reports.go).
 //
 // Usage:
 //
@@ -39,7 +42,7 @@ func main() {
 	omlBin := flag.String("oml", "bin/oml", "oml binary")
 	work := flag.String("work", "", "work directory (default: a temporary one, removed at the end)")
 	skipIngestPeer := flag.Bool("skip-ingest-peer", false, "do not load the files with DuckDB alone (no ingest ratio)")
-	apiData := flag.String("api-data", "", "only the API and portal benchmark, on the latest release of this data dir (read only)")
+	apiData := flag.String("api-data", "", "only the API, portal and reports benchmarks, on the latest release of this data dir (read only)")
 	var load loadConfig
 	flag.IntVar(&load.clients, "api-clients", 64, "concurrent API clients, each with its own keep-alive connection")
 	flag.DurationVar(&load.duration, "api-duration", 10*time.Second, "measured load per query and server (after a warm-up of a fifth of it, 0.2 to 2 s)")
@@ -69,7 +72,7 @@ func main() {
 		}
 		in := list[0]
 		heading := fmt.Sprintf("release %s of %s, %s to %s; %d cores, %s", in.ID, *apiData, in.First, in.Last, runtime.NumCPU(), date)
-		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) {
+		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) || !reportsBench(heading, *omlBin, peer, *apiData, in.ID, dir) {
 			os.Exit(1)
 		}
 		return
@@ -126,7 +129,7 @@ func main() {
 
 	heading := fmt.Sprintf("scale %g, %s to %s, %d events; %d cores, %s", *scale, *from, *to, rep.Accepted, runtime.NumCPU(), date)
 	id := releaseBench(heading, *scale, *omlBin, peer, omlData, dir)
-	if !apiBench(heading, load, *omlBin, static, omlData, id, dir) {
+	if !apiBench(heading, load, *omlBin, static, omlData, id, dir) || !reportsBench(heading, *omlBin, peer, omlData, id, dir) {
 		os.Exit(1)
 	}
 }

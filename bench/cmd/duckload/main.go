@@ -26,7 +26,7 @@ import (
 )
 
 func main() {
-	dbPath := flag.String("db", "peer.duckdb", "database file: created by a load, opened read-only by -query")
+	dbPath := flag.String("db", "peer.duckdb", "database file: created by a load, opened read-only by -query (empty: in memory)")
 	query := flag.String("query", "", "SELECT whose result is written to -out as Parquet (query mode)")
 	out := flag.String("out", "peer.parquet", "Parquet file written in query mode")
 	flag.Parse()
@@ -68,9 +68,14 @@ func load(dbPath string, files []string) (int64, error) {
 }
 
 // copyQuery writes the result of query on the database dbPath, opened
-// read-only, to the Parquet file out, and returns the rows written.
+// read-only (an in-memory database when dbPath is empty: a query of files
+// alone), to the Parquet file out, and returns the rows written.
 func copyQuery(dbPath, query, out string) (int64, error) {
-	db, err := sql.Open("duckdb", dbPath+"?access_mode=read_only")
+	dsn := dbPath + "?access_mode=read_only"
+	if dbPath == "" {
+		dsn = ""
+	}
+	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
 		return 0, err
 	}

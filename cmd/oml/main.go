@@ -73,6 +73,12 @@ func (m *Main) commands() []command {
 		{"release", "calcola gli indicatori e pubblica una release firmata / compute and publish a signed release", (*Main).runRelease},
 		{"serve", "pubblica il portale e l'API /api/v1 / serve the portal and the API", (*Main).runServe},
 		{"report", "produce il Rapporto territoriale in HTML, PDF o XLSX / territorial report", (*Main).runReport},
+		{"token", "crea il token di un nodo della federazione (hub) / create a node token", (*Main).runToken},
+		{"node", "registra la cartella dati come nodo di un hub / register a node", (*Main).runNode},
+		{"sync", "scarica release ed estratto dall'hub (nodo) / pull from the hub", (*Main).runSync},
+		{"verify", "ricalcola il territorio e lo confronta con l'hub (nodo) / verify against the hub", (*Main).runVerify},
+		{"contribute", "invia un contributo all'hub (nodo) / send a contribution to the hub", (*Main).runContribute},
+		{"contributions", "rivede i contributi dei nodi (hub) / review the nodes' contributions", (*Main).runContributions},
 		{"version", "versione e fonti dei dati incorporati / version and data sources", (*Main).runVersion},
 	}
 }

@@ -203,9 +203,12 @@ func TestKilledIngestLeavesDataUsable(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(in, "co_*.csv"))
 	data := filepath.Join(dir, "data")
 	ingest := func(files ...string) oml.IngestReport {
-		out, err := exec.Command(bin, append([]string{"ingest", "--data", data, "--format", "canonical", "--json"}, files...)...).Output()
+		cmd := exec.Command(bin, append([]string{"ingest", "--data", data, "--format", "canonical", "--json"}, files...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("ingest: %v", err)
+			t.Fatalf("ingest: %v\n%s", err, stderr.String())
 		}
 		var r oml.IngestReport
 		if err := json.Unmarshal(out, &r); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/duckdb"
+	"github.com/regione-lombardia/oml/internal/federation"
 	"github.com/regione-lombardia/oml/internal/method"
 	"github.com/regione-lombardia/oml/internal/release"
 )
@@ -116,6 +117,8 @@ func (m *Main) release(ctx context.Context, dir string, vintage time.Time, progr
 	if err != nil {
 		return release.Info{}, "", err
 	}
+	step("impronte dei territori per la federazione / territory digests")
+	digests := federation.Digests(cube, lists)
 	step("riservatezza / disclosure control")
 	cube.Disclose()
 	step("scrittura e firma / writing and signing")
@@ -127,7 +130,7 @@ func (m *Main) release(ctx context.Context, dir string, vintage time.Time, progr
 	if err != nil {
 		return release.Info{}, "", err
 	}
-	info, sha, err := release.Publish(dir, cube, method.JSON(), release.Meta{PublishedAt: m.Now().UTC(), Inputs: inputs, Events: events}, key)
+	info, sha, err := release.Publish(dir, cube, method.JSON(), release.Meta{PublishedAt: m.Now().UTC(), Inputs: inputs, Events: events, TerritoryDigests: digests}, key)
 	if err != nil {
 		return release.Info{}, "", err
 	}

@@ -29,6 +29,9 @@ type Manifest struct {
 	ProvisionalMonths int               `json:"provisional_months"`
 	Inputs            []string          `json:"inputs"` // sha256 of the ingested files, sorted
 	Events            int64             `json:"events"` // current events in the data bank
+	// TerritoryDigests gives, by province, the digest of its cells as
+	// computed before disclosure control (Meta.TerritoryDigests).
+	TerritoryDigests map[string]string `json:"territory_digests,omitempty"`
 	// Indicators lists the indicator columns of the cells files, in order.
 	Indicators []string `json:"indicators"`
 	// Codes lists, for every breakdown dimension, the codes present in the
@@ -254,3 +257,28 @@ func tampered(file, what string, cause error) error {
 	e.Err = cause
 	return e
 }
+
+// VerifyDir checks a release directory anywhere on disk (a download not
+// yet in place) against the publisher's public key pub: the key the
+// directory carries must be pub, the manifest's signature must verify, and
+// every file must match its sha256 and size. It returns the manifest.
+func VerifyDir(dir string, pub ed25519.PublicKey) (*Manifest, error) {
+	own, err := readPublicKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !own.Equal(pub) {
+		return nil, oml.Errorf(oml.EINTEGRITY, "la release è firmata con una chiave diversa da quella dell'hub / the release is signed with a key other than the hub's").
+			WithHint("la chiave dell'hub è fissata da oml node init; se l'hub ha cambiato chiave, ripetere oml node init")
+	}
+	return verifyDir(dir, pub)
+}
+
+// PublicKeyOf returns the public key a release directory carries.
+func PublicKeyOf(dir string) (ed25519.PublicKey, error) { return readPublicKey(dir) }
+
+// EncodePublicKey writes pub as the releases store it (PEM).
+func EncodePublicKey(pub ed25519.PublicKey) []byte { return encodePublicKey(pub) }
+
+// DecodePublicKey reads a public key written by EncodePublicKey.
+func DecodePublicKey(data []byte) (ed25519.PublicKey, error) { return decodePublicKey(data) }

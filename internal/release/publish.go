@@ -40,7 +40,11 @@ const (
 )
 
 // releasesDir is the directory of the releases inside a data dir.
-const releasesDir = "releases"
+const releasesDir = ReleasesDir
+
+// ReleasesDir is the directory of a data dir that holds its releases, one
+// directory each.
+const ReleasesDir = "releases"
 
 // tmpPrefix starts the name of a release being written; List skips it.
 const tmpPrefix = ".tmp-"
@@ -108,6 +112,7 @@ func Publish(dataDir string, cube *method.Cube, catalogueJSON []byte, meta Meta,
 		ProvisionalMonths: cat.ProvisionalMonths,
 		Inputs:            inputs,
 		Events:            meta.Events,
+		TerritoryDigests:  meta.TerritoryDigests,
 		Indicators:        make([]string, len(cat.Indicators)),
 		Codes:             plan.codes,
 	}

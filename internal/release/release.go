@@ -55,6 +55,11 @@ type Meta struct {
 	PublishedAt time.Time // recorded in the manifest; tests fix it for byte-identical output. Zero: now.
 	Inputs      []string  // sha256 of every ingested file, sorted
 	Events      int64     // current events in the data bank
+	// TerritoryDigests are the digests of the cells of every province (its
+	// CPIs and comuni with it) as computed, before disclosure control
+	// (method.Cube.Digest): a federated node recomputes its own and
+	// compares. Nil leaves them out of the manifest.
+	TerritoryDigests map[string]string
 }
 
 // Query selects one indicator's observations from a release.

@@ -31,7 +31,7 @@ import (
 var templateFS embed.FS
 
 // pages are the templates of the portal, each with the layout.
-var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "reports", "error"}
+var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "reports", "contributions", "contribution", "error"}
 
 // portal holds what the pages need besides the server: templates, static
 // files, maps and the cache of rendered pages.
@@ -110,6 +110,7 @@ var menu = []menuItem{
 	{URL: "/confronta", Label: "Confronta territori"},
 	{URL: "/dati", Label: "Costruisci una tabella"},
 	{URL: "/rapporti", Label: "Rapporti"},
+	{URL: "/contributi", Label: "Contributi"},
 	{URL: "/metodologia", Label: "Metodologia"},
 	{URL: "/rilasci", Label: "Rilasci"},
 }
@@ -167,11 +168,11 @@ func (c *pageCache) put(key, releaseID string, p *renderedPage) {
 // pageHandler builds a page from the latest release and the request.
 type pageHandler func(r *http.Request, rel *release.Release) (*page, error)
 
-// portalPage serves the pages of h: from the cache when this release has
-// rendered this address already; otherwise rendered into a buffer (so that
-// a template error is a clean 500), gzipped and kept. Errors become the
-// error page, with the status of StatusOf.
-func (s *Server) portalPage(h pageHandler) http.Handler {
+// portalPage serves the pages of h: when cached, from the cache if this
+// release has rendered this address already; otherwise rendered into a
+// buffer (so that a template error is a clean 500), gzipped and (when
+// cached) kept. Errors become the error page, with the status of StatusOf.
+func (s *Server) portalPage(h pageHandler, cached bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -188,7 +189,10 @@ func (s *Server) portalPage(h pageHandler) http.Handler {
 		}
 		info := rel.Info()
 		key := info.ID + " " + canonicalURL(r.URL)
-		rp := s.portal.cache.get(key)
+		var rp *renderedPage
+		if cached {
+			rp = s.portal.cache.get(key)
+		}
 		if rp == nil {
 			pg, err := h(r, rel)
 			if err != nil {
@@ -199,7 +203,7 @@ func (s *Server) portalPage(h pageHandler) http.Handler {
 				s.pageError(w, r, &info, err)
 				return
 			}
-			if rp.status == http.StatusOK {
+			if rp.status == http.StatusOK && cached {
 				s.portal.cache.put(key, info.ID, rp)
 			}
 		}

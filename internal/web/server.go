@@ -50,6 +50,9 @@ type Config struct {
 	OpenReleases int
 	// Now is the clock (time.Now when nil); tests inject one.
 	Now func() time.Time
+	// Federation, when set, makes the server a hub: /federation/v1 serves
+	// its nodes.
+	Federation *Federation
 }
 
 // Server is the HTTP front of a data dir. It is safe for concurrent use.
@@ -64,6 +67,8 @@ type Server struct {
 	ops      []*operation
 	openapi  []byte
 	portal   *portal
+
+	fed *Federation
 
 	// reportCache keeps the report files made for /rapporti/.
 	reportCache reportCache
@@ -84,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, fmt.Errorf("web: no data dir")
 	}
-	s := &Server{log: cfg.Logger, lists: cfg.Lists, rowLimit: cfg.RowLimit, present: map[string][]string{}}
+	s := &Server{log: cfg.Logger, lists: cfg.Lists, rowLimit: cfg.RowLimit, present: map[string][]string{}, fed: cfg.Federation}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -152,6 +157,7 @@ func (s *Server) mux() *http.ServeMux {
 		mux.Handle(op.pattern(), s.dispatch(op))
 	}
 	mux.HandleFunc("/api/", s.apiFallback)
+	s.federationRoutes(mux)
 	for path, h := range map[string]pageHandler{
 		"GET /{$}":               s.pageHome,
 		"GET /territorio/{code}": s.pageTerritory,
@@ -162,9 +168,13 @@ func (s *Server) mux() *http.ServeMux {
 		"GET /rilasci/{id}":      s.pageRevisions,
 		"GET /rapporti":          s.pageReports,
 	} {
-		mux.Handle(path, s.portalPage(h))
+		mux.Handle(path, s.portalPage(h, true))
 	}
+	// Contributions change between releases: rendered at every request.
+	mux.Handle("GET /contributi", s.portalPage(s.pageContributions, false))
+	mux.Handle("GET /contributi/{id}", s.portalPage(s.pageContribution, false))
 	mux.HandleFunc("GET /rapporti/{file}", s.serveReport)
+	mux.HandleFunc("GET /contributi/{id}/dati.csv", s.serveContributionData)
 	mux.Handle("GET "+staticPrefix, s.portal.assets)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		info, _ := s.releases.latest()

@@ -12,7 +12,10 @@
 //     same response bytes with no work (see api.go), and the portal's pages;
 //   - reports: the 13 territorial reports as HTML and as PDF (`oml report
 //     --split`), against DuckDB reading the same cells and Chromium alone
-//     printing the same HTML (see reports.go).
+//     printing the same HTML (see reports.go);
+//   - federation: a new node of Milano syncing a release and its extract
+//     from a hub on loopback, and again after a new release, against plain
+//     HTTP downloads of the same files (see federation.go).
 //
 // Usage:
 //
@@ -72,7 +75,8 @@ func main() {
 		}
 		in := list[0]
 		heading := fmt.Sprintf("release %s of %s, %s to %s; %d cores, %s", in.ID, *apiData, in.First, in.Last, runtime.NumCPU(), date)
-		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) || !reportsBench(heading, *omlBin, peer, *apiData, in.ID, dir) {
+		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) || !reportsBench(heading, *omlBin, peer, *apiData, in.ID, dir) ||
+			!fedBench(heading, *omlBin, *apiData, dir) {
 			os.Exit(1)
 		}
 		return
@@ -129,7 +133,8 @@ func main() {
 
 	heading := fmt.Sprintf("scale %g, %s to %s, %d events; %d cores, %s", *scale, *from, *to, rep.Accepted, runtime.NumCPU(), date)
 	id := releaseBench(heading, *scale, *omlBin, peer, omlData, dir)
-	if !apiBench(heading, load, *omlBin, static, omlData, id, dir) || !reportsBench(heading, *omlBin, peer, omlData, id, dir) {
+	if !apiBench(heading, load, *omlBin, static, omlData, id, dir) || !reportsBench(heading, *omlBin, peer, omlData, id, dir) ||
+		!fedBench(heading, *omlBin, omlData, dir) {
 		os.Exit(1)
 	}
 }

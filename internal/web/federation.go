@@ -1,0 +1,166 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/federation"
+	"github.com/regione-lombardia/oml/internal/release"
+)
+
+// Federation is what a hub needs to serve /federation/v1 to its nodes.
+type Federation struct {
+	Hub      *federation.Hub
+	Verifier *federation.Verifier
+}
+
+// fedHandler is a /federation/v1 handler for an authenticated node.
+type fedHandler func(w http.ResponseWriter, r *http.Request, tok federation.Token) error
+
+// federationRoutes registers the hub's endpoints on mux: every request is
+// signed by a node token (federation.Verifier); a node reads the releases
+// and the extract of its own territory only.
+func (s *Server) federationRoutes(mux *http.ServeMux) {
+	if s.fed == nil {
+		mux.HandleFunc("/federation/", func(w http.ResponseWriter, r *http.Request) {
+			s.writeError(w, r, oml.Errorf(oml.ENOTFOUND, "la federazione non è attiva su questo server / federation is not enabled here").
+				WithHint("l'hub la attiva con oml serve --hub"))
+		})
+		return
+	}
+	for pattern, h := range map[string]fedHandler{
+		"GET /federation/v1/hello":                       s.fedHello,
+		"GET /federation/v1/releases":                    s.fedReleases,
+		"GET /federation/v1/releases/{id}/{file...}":     s.fedReleaseFile,
+		"GET /federation/v1/extracts/{territory}":        s.fedExtract,
+		"GET /federation/v1/extracts/{territory}/{file}": s.fedExtract,
+		"POST /federation/v1/contributions":              s.fedContribute,
+	} {
+		mux.Handle(pattern, s.fedAuth(h))
+	}
+	mux.HandleFunc("/federation/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, oml.Errorf(oml.ENOTFOUND, "%s non è un indirizzo della federazione / not a federation address", r.URL.Path))
+	})
+}
+
+// fedAuth authenticates a request before h; errors are JSON like the API's.
+func (s *Server) fedAuth(h fedHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		var body []byte
+		if r.Body != nil {
+			b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, federation.MaxContribution+1<<20))
+			if err != nil {
+				s.writeError(w, r, oml.Errorf(oml.ETOOLARGE, "richiesta troppo grande / request too large").WithHint("al massimo 8 MiB per contributo"))
+				return
+			}
+			body = b
+		}
+		tok, err := s.fed.Verifier.Authenticate(r, body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err == nil {
+			err = h(w, r, tok)
+		}
+		if err != nil {
+			s.log.Info("federation refused", "path", r.URL.Path, "err", err.Error())
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func writeJSONBody(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", mediaJSON)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func (s *Server) fedHello(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	pub, err := s.fed.Hub.PublicKey()
+	if err != nil {
+		return err
+	}
+	return writeJSONBody(w, federation.Hello{HubTime: time.Now().UTC(), PubKey: string(release.EncodePublicKey(pub)), Token: tok})
+}
+
+func (s *Server) fedReleases(w http.ResponseWriter, r *http.Request, _ federation.Token) error {
+	list, err := release.List(s.fed.Hub.Dir())
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []release.Info{}
+	}
+	return writeJSONBody(w, map[string]any{"releases": list})
+}
+
+func (s *Server) fedReleaseFile(w http.ResponseWriter, r *http.Request, _ federation.Token) error {
+	path, err := s.fed.Hub.ReleaseFile(r.PathValue("id"), r.PathValue("file"))
+	if err != nil {
+		return err
+	}
+	return serveFile(w, r, path)
+}
+
+// fedExtract serves the extract of the token's own territory: its
+// description (no file named) or one of its files; any other territory is
+// forbidden.
+func (s *Server) fedExtract(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	terr := r.PathValue("territory")
+	if terr != tok.Territory {
+		return oml.Errorf(oml.EFORBIDDEN, "il nodo %s non può leggere i microdati del territorio %s / node %s may not read territory %s", tok.Territory, terr, tok.Territory, terr).
+			WithHint("ogni nodo riceve l'estratto del proprio territorio soltanto")
+	}
+	name := r.PathValue("file")
+	if name == "" {
+		name = federation.ExtractManifest
+	}
+	path, err := s.fed.Hub.ExtractFile(r.Context(), terr, name)
+	if err != nil {
+		return err
+	}
+	return serveFile(w, r, path)
+}
+
+// serveFile sends a file with Range support, so that a node resumes an
+// interrupted download.
+func serveFile(w http.ResponseWriter, r *http.Request, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return oml.Errorf(oml.ENOTFOUND, "file %s non disponibile / file not available", filepath.Base(path))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+	return nil
+}
+
+// fedContribute stores a node's contribution for review: the author and
+// territory are the token's, whatever the body says.
+func (s *Server) fedContribute(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	var sub federation.Submission
+	if err := json.NewDecoder(r.Body).Decode(&sub); err != nil {
+		return oml.Errorf(oml.EINVALID, "contributo illeggibile / unreadable contribution: %v", err)
+	}
+	c, err := s.fed.Hub.Submit(tok, sub, time.Now())
+	if err != nil {
+		return err
+	}
+	s.log.Info("contribution received", "id", c.ID, "kind", c.Kind, "territory", c.Territory)
+	w.Header().Set("Content-Type", mediaJSON)
+	w.WriteHeader(http.StatusCreated)
+	return json.NewEncoder(w).Encode(c)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/duckdb"
@@ -67,5 +68,83 @@ func TestCheckKey(t *testing.T) {
 func TestSeqOrdersByFileThenLine(t *testing.T) {
 	if !(duckdb.Seq(1, 1<<31) < duckdb.Seq(2, 1)) || duckdb.Seq(3, 7)>>32 != 3 || duckdb.Seq(3, 7)&(1<<32-1) != 7 {
 		t.Error("seq does not pack file and line")
+	}
+}
+
+// TestCommitMovesLateFreshRows stages a fresh row (one the decoder had not
+// seen) whose id a special row with a smaller seq also carries, as happens
+// when two decoding goroutines meet the rows out of order: the fresh row is
+// the resend, and must leave communications.
+func TestCommitMovesLateFreshRows(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := duckdb.Open(ctx, dir, duckdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := duckdb.NewStageWriter(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(id, rel string, day int) *oml.Event {
+		return &oml.Event{CommID: id, Type: oml.Attivazione, RelID: rel, Date: time.Date(2024, 1, day, 0, 0, 0, 0, time.UTC),
+			Worker: strings.Repeat("a", 32), Employer: strings.Repeat("b", 32), Gender: 'F', BirthYear: 1990, Age: 34,
+			Citizenship: "000", Education: -1, WorkComune: "015146", WorkProvince: "015", Ateco: "56.10", Contract: "A.01.00"}
+	}
+	for _, r := range []struct {
+		line    int64
+		e       *oml.Event
+		special bool
+	}{
+		{5, ev("a", "r1", 10), true},   // first "a", met second by the decoder
+		{10, ev("a", "r1", 10), false}, // resend of it, met first
+		{12, ev("b", "r2", 11), false},
+		{20, ev("b", "r2", 12), true}, // "b" again with another date
+		{30, &oml.Event{CommID: "x", Type: oml.Annullamento, RefID: "a", RelID: "r1"}, true},
+	} {
+		if err := w.WriteEvent(1, r.line, r.e, r.special); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, s, rj := w.Paths()
+	res, err := db.Commit(ctx, duckdb.Load{
+		Files:      []duckdb.StagedFile{{FileID: 1, Path: "f.csv", SHA256: "00", Format: "canonical", Read: 5, Fresh: 2}},
+		EventFiles: []string{e}, SpecialFiles: []string{s}, RejectFiles: []string{rj},
+		KeyID: "k", StartedAt: time.Now(), Version: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[1]; r.Accepted != 3 || r.Duplicates != 1 || r.Rejected != 1 || r.ByReason[oml.DuplicateDifferent] != 1 {
+		t.Errorf("result %+v", r)
+	}
+	got := func(q string) string {
+		rows, err := db.SQL().QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, " ")
+	}
+	if c := got("SELECT comm_id || ':' || (seq & 4294967295) || ':' || active FROM communications ORDER BY seq"); c != "a:5:false b:12:true x:30:false" {
+		t.Errorf("communications: %s", c)
+	}
+	if d := got("SELECT comm_id || ':' || line FROM duplicates"); d != "a:10" {
+		t.Errorf("duplicates: %s", d)
+	}
+	if r := got("SELECT line || ':' || reason FROM rejects"); r != "20:id_duplicato_diverso" {
+		t.Errorf("rejects: %s", r)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/bloom"
 )
 
 // StagedFile describes one input file whose rows were staged.
@@ -22,17 +23,22 @@ type StagedFile struct {
 	Size      int64
 	Read      int64 // rows read
 	Rejected  int64 // rows rejected by the decoder
+	Fresh     int64 // rows staged as fresh (see StageWriter)
 }
 
 // Load is one ingest ready to commit.
 type Load struct {
-	Files       []StagedFile
-	EventFiles  []string // stage files of accepted rows
-	RejectFiles []string // stage files of rejected rows
-	SkipFileIDs []int    // files staged but already ingested: their rows are left out
-	KeyID       string   // fingerprint of the pseudonymisation key
-	StartedAt   time.Time
-	Version     string
+	Files        []StagedFile
+	EventFiles   []string // stage files of fresh accepted rows
+	SpecialFiles []string // stage files of special accepted rows
+	RejectFiles  []string // stage files of rejected rows
+	SkipFileIDs  []int    // files staged but already ingested: their rows are left out
+	KeyID        string   // fingerprint of the pseudonymisation key
+	// IDFilter holds every id stored and staged; it is stored with the
+	// ingest for the next one (see IDFilter).
+	IDFilter  *bloom.Filter
+	StartedAt time.Time
+	Version   string
 }
 
 // FileResult is the outcome of one file after the store's checks.
@@ -75,10 +81,12 @@ func (db *DB) CheckKey(ctx context.Context, keyID string) error {
 	return nil
 }
 
-// Commit loads a staged ingest in one transaction: duplicates and reused ids
-// are sorted out against everything stored, rectifications and
-// cancellations are resolved, the relationships they touch are rebuilt, and
-// the files are recorded. Either all of it is stored or nothing is.
+// Commit loads a staged ingest in one transaction: fresh rows go straight
+// in; special rows (R and X, and rows whose id may repeat one seen before)
+// are checked against everything stored for duplicates and reused ids, and
+// rectifications and cancellations are resolved; the relationships touched
+// are rebuilt, the id filter and the files are recorded. Either all of it is
+// stored or nothing is.
 func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
@@ -104,6 +112,8 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 			return nil, fmt.Errorf("file id %d exceeds the 32767 files the event ordering key supports", f.FileID)
 		}
 	}
+	// Rows of this ingest have seq >= firstSeq; stored rows, smaller ones.
+	firstSeq := Seq(firstFileID(l), 0)
 
 	// Files staged but found already ingested are left out.
 	skip := "TRUE"
@@ -115,52 +125,77 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		skip = "s.file_id NOT IN (" + strings.Join(ids, ",") + ")"
 	}
 
-	// 1. Keys of the staged rows. Only these are materialised: the rows
-	// themselves go once from the stage files into communications.
-	src := readCSV(l.EventFiles, stageColumns)
-	if err := exec(`CREATE OR REPLACE TEMP TABLE keys AS SELECT seq, file_id, line, comm_id, tipo, rif, hash FROM ` + src + ` WHERE ` + skip); err != nil {
+	// 1. Fresh rows: an A, C, P or T whose id the decoder's filter had
+	// never seen (or an open-data row, which has none) is stored as it is,
+	// streamed once from the stage files. Only if a special row turns out
+	// to carry the same id with a smaller seq is it taken out again (step 3).
+	if err := exec(`INSERT INTO communications
+		SELECT s.comm_id, s.tipo, s.rif, s.rel_id, s.data, s.worker, s.employer, s.genere, s.anno_nascita, s.eta, s.cittadinanza,
+		       s.titolo_studio, s.comune_lavoro, s.prov_lavoro, s.comune_residenza, s.prov_residenza, s.ateco, s.professione,
+		       s.contratto, s.orario, s.data_fine_prevista, s.tipo_trasformazione, s.motivo_cessazione, s.categoria_protetta,
+		       s.hash, s.seq, NULL, NULL, s.tipo <> 'X'
+		FROM ` + readCSV(l.EventFiles, stageColumns) + ` WHERE ` + skip); err != nil {
+		return nil, err
+	}
+	// 2. Special rows, in full (they are few).
+	if err := exec(`CREATE OR REPLACE TEMP TABLE special AS
+		SELECT s.*, 'ok' AS class, FALSE AS moved, NULL::VARCHAR AS root_id, NULL::VARCHAR AS tipo_effettivo
+		FROM ` + readCSV(l.SpecialFiles, stageColumns) + ` WHERE ` + skip); err != nil {
 		return nil, err
 	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE stage_rejects AS SELECT * FROM ` + readCSV(l.RejectFiles, rejectColumns) + ` WHERE ` + skip); err != nil {
 		return nil, err
 	}
 
-	// 2. Duplicates: an id seen before (stored, or earlier in this ingest)
+	// 3. Duplicates: an id seen before (stored, or earlier in this ingest)
 	// with the same content is a resend; with other content it is rejected.
-	// Only ids that occur more than once need a look.
-	if err := exec(`CREATE OR REPLACE TEMP TABLE special AS
-		WITH multi AS (
-			SELECT comm_id FROM keys WHERE comm_id IS NOT NULL GROUP BY comm_id HAVING count(*) > 1
-			UNION SELECT k.comm_id FROM keys k SEMI JOIN communications e ON e.comm_id = k.comm_id
-		), classified AS (
-			SELECT k.seq,
-			  CASE WHEN e.hash IS NOT NULL AND e.hash = k.hash THEN 'dup'
-			       WHEN e.hash IS NOT NULL THEN 'diff'
-			       WHEN row_number() OVER w > 1 AND first_value(k.hash) OVER w = k.hash THEN 'dup'
-			       WHEN row_number() OVER w > 1 THEN 'diff'
-			       ELSE 'ok' END AS class
-			FROM keys k LEFT JOIN communications e ON e.comm_id = k.comm_id
-			WHERE k.comm_id IN (SELECT comm_id FROM multi)
-			WINDOW w AS (PARTITION BY k.comm_id ORDER BY k.seq)
+	// Every row sharing an id with a special row takes part: the stored one
+	// and the fresh one of this ingest, now in communications too.
+	if err := exec(`CREATE OR REPLACE TEMP TABLE classified AS
+		WITH cand AS (
+			SELECT seq, comm_id, hash FROM special
+			UNION ALL SELECT seq, comm_id, hash FROM communications WHERE comm_id IN (SELECT comm_id FROM special)
+		), stored AS (
+			SELECT comm_id, hash FROM cand WHERE seq < $1
 		)
-		SELECT k.seq, k.file_id, k.line, k.comm_id, k.tipo, k.rif, coalesce(c.class, 'ok') AS class,
-		       NULL::VARCHAR AS root_id, NULL::VARCHAR AS tipo_effettivo
-		FROM keys k LEFT JOIN classified c USING (seq)
-		WHERE c.class IN ('dup', 'diff') OR k.tipo IN ('R', 'X')`); err != nil {
+		SELECT c.seq,
+		  CASE WHEN st.hash IS NOT NULL AND st.hash = c.hash THEN 'dup'
+		       WHEN st.hash IS NOT NULL THEN 'diff'
+		       WHEN row_number() OVER w > 1 AND first_value(c.hash) OVER w = c.hash THEN 'dup'
+		       WHEN row_number() OVER w > 1 THEN 'diff'
+		       ELSE 'ok' END AS class
+		FROM cand c LEFT JOIN stored st ON st.comm_id = c.comm_id
+		WHERE c.seq >= $1
+		WINDOW w AS (PARTITION BY c.comm_id ORDER BY c.seq)`, firstSeq); err != nil {
+		return nil, err
+	}
+	if err := exec(`UPDATE special SET class = c.class FROM classified c WHERE c.seq = special.seq AND c.class <> 'ok'`); err != nil {
+		return nil, err
+	}
+	// A fresh row that is a resend of an earlier special row (the decoding
+	// goroutines met them in the other order) moves to special.
+	if err := exec(`INSERT INTO special
+		SELECT m.seq, (m.seq >> 32)::INTEGER, m.seq & 4294967295, m.comm_id, m.tipo, m.rif, m.rel_id, m.data, m.worker, m.employer,
+		       m.genere, m.anno_nascita, m.eta, m.cittadinanza, m.titolo_studio, m.comune_lavoro, m.prov_lavoro, m.comune_residenza,
+		       m.prov_residenza, m.ateco, m.professione, m.contratto, m.orario, m.data_fine_prevista, m.tipo_trasformazione,
+		       m.motivo_cessazione, m.categoria_protetta, m.hash, c.class, TRUE, NULL, NULL
+		FROM communications m JOIN classified c ON c.seq = m.seq
+		WHERE m.seq >= $1 AND c.class <> 'ok'`, firstSeq); err != nil {
+		return nil, err
+	}
+	if err := exec(`DELETE FROM communications WHERE seq IN (SELECT seq FROM special WHERE moved)`); err != nil {
 		return nil, err
 	}
 
-	// 3. Roots: R and X take the root of the communication they name,
-	// stored or staged, following chains of rectifications. A reference to
-	// nothing (or to a cancellation) is rejected.
+	// 4. Roots: R and X take the root of the communication they name,
+	// stored or of this ingest, following chains of rectifications. A
+	// reference to nothing (or to a cancellation) is rejected.
 	if err := exec(`UPDATE special SET root_id = coalesce(c.root_id, c.comm_id), tipo_effettivo = coalesce(c.tipo_effettivo, c.tipo)
 		FROM communications c WHERE special.class = 'ok' AND special.tipo IN ('R','X') AND c.comm_id = special.rif AND c.tipo <> 'X'`); err != nil {
 		return nil, err
 	}
 	if err := exec(`UPDATE special SET root_id = k.comm_id, tipo_effettivo = k.tipo
-		FROM (SELECT comm_id, tipo FROM keys
-		      WHERE tipo IN ('A','C','P','T') AND comm_id IN (SELECT rif FROM special WHERE tipo IN ('R','X'))
-		      AND seq NOT IN (SELECT seq FROM special WHERE class <> 'ok')) k
+		FROM (SELECT comm_id, tipo FROM special WHERE class = 'ok' AND tipo IN ('A','C','P','T')) k
 		WHERE special.class = 'ok' AND special.root_id IS NULL AND special.tipo IN ('R','X') AND k.comm_id = special.rif`); err != nil {
 		return nil, err
 	}
@@ -179,15 +214,14 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		return nil, err
 	}
 
-	// 4. Store accepted rows. The current version of a communication is its
-	// latest non-X row, unless an X cancelled it.
+	// 5. Store the accepted special rows. The current version of a
+	// communication is its latest non-X row, unless an X cancelled it.
 	if err := exec(`INSERT INTO communications
 		SELECT s.comm_id, s.tipo, s.rif, s.rel_id, s.data, s.worker, s.employer, s.genere, s.anno_nascita, s.eta, s.cittadinanza,
 		       s.titolo_studio, s.comune_lavoro, s.prov_lavoro, s.comune_residenza, s.prov_residenza, s.ateco, s.professione,
 		       s.contratto, s.orario, s.data_fine_prevista, s.tipo_trasformazione, s.motivo_cessazione, s.categoria_protetta,
-		       s.hash, s.seq, sp.root_id, sp.tipo_effettivo, s.tipo <> 'X'
-		FROM ` + src + ` LEFT JOIN special sp ON sp.seq = s.seq
-		WHERE ` + skip + ` AND coalesce(sp.class, 'ok') = 'ok'`); err != nil {
+		       s.hash, s.seq, s.root_id, s.tipo_effettivo, s.tipo <> 'X'
+		FROM special s WHERE s.class = 'ok'`); err != nil {
 		return nil, err
 	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT root_id FROM special WHERE class = 'ok' AND tipo IN ('R','X')`); err != nil {
@@ -200,7 +234,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		return nil, err
 	}
 
-	// 5. Rebuild the relationships touched by this ingest. On the first
+	// 6. Rebuild the relationships touched by this ingest. On the first
 	// load every relationship is new, and the filter is skipped.
 	var empty bool
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) = 0 FROM relationship_index").Scan(&empty); err != nil {
@@ -213,7 +247,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	} else {
 		if err := exec(`CREATE OR REPLACE TEMP TABLE touched_rel AS
 			SELECT DISTINCT rel_id FROM communications WHERE seq >= ? AND rel_id IS NOT NULL
-			UNION SELECT DISTINCT rel_id FROM communications WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched) AND rel_id IS NOT NULL`, Seq(firstFileID(l), 0)); err != nil {
+			UNION SELECT DISTINCT rel_id FROM communications WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched) AND rel_id IS NOT NULL`, firstSeq); err != nil {
 			return nil, err
 		}
 		if err := exec(`DELETE FROM relationship_index WHERE rel_id IN (SELECT rel_id FROM touched_rel)`); err != nil {
@@ -227,7 +261,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		}
 	}
 
-	// 6. Rejects, duplicates and the file records.
+	// 7. Rejects, duplicates and the file records.
 	if err := exec(`INSERT INTO rejects SELECT file_id, line, col, reason, detail, raw FROM stage_rejects`); err != nil {
 		return nil, err
 	}
@@ -238,7 +272,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		       concat_ws(',', s.comm_id, s.tipo, s.rif, s.rel_id, s.data, 'pseudo:' || s.worker, 'pseudo:' || s.employer, s.genere,
 		                 s.anno_nascita, s.cittadinanza, s.titolo_studio, s.comune_lavoro, s.comune_residenza, s.ateco, s.professione,
 		                 s.contratto, s.orario, s.data_fine_prevista, s.tipo_trasformazione, s.motivo_cessazione, s.categoria_protetta)
-		FROM `+src+` JOIN special sp ON sp.seq = s.seq WHERE sp.class IN ('diff', 'noref')`, string(oml.DuplicateDifferent), string(oml.RefUnknown)); err != nil {
+		FROM special s WHERE s.class IN ('diff', 'noref')`, string(oml.DuplicateDifferent), string(oml.RefUnknown)); err != nil {
 		return nil, err
 	}
 	if err := exec(`INSERT INTO duplicates SELECT file_id, line, comm_id, NULL FROM special WHERE class = 'dup'`); err != nil {
@@ -252,13 +286,15 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	if err := exec(`INSERT INTO ingests VALUES (?, ?, ?, ?, ?)`, ingestID, l.StartedAt.UTC(), time.Now().UTC(), l.Version, len(l.Files)); err != nil {
 		return nil, err
 	}
+	// Fresh rows are accepted unless moved to special; special rows count
+	// by their class.
 	results := map[int]*FileResult{}
 	for _, f := range l.Files {
-		results[f.FileID] = &FileResult{FileID: f.FileID, ByReason: map[oml.Reason]int64{}}
+		results[f.FileID] = &FileResult{FileID: f.FileID, Accepted: f.Fresh, ByReason: map[oml.Reason]int64{}}
 	}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT k.file_id, coalesce(sp.class, 'ok'), NULL AS reason, count(*) FROM keys k LEFT JOIN special sp USING (seq) GROUP BY ALL
-		UNION ALL SELECT file_id, 'rej', reason, count(*) FROM stage_rejects GROUP BY ALL`)
+		SELECT file_id, class, NULL AS reason, count(*), count(*) FILTER (WHERE moved) FROM special GROUP BY ALL
+		UNION ALL SELECT file_id, 'rej', reason, count(*), 0 FROM stage_rejects GROUP BY ALL`)
 	if err != nil {
 		return nil, err
 	}
@@ -266,8 +302,8 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		var id int
 		var class string
 		var reason sql.NullString
-		var n int64
-		if err := rows.Scan(&id, &class, &reason, &n); err != nil {
+		var n, moved int64
+		if err := rows.Scan(&id, &class, &reason, &n, &moved); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -276,6 +312,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 			rows.Close()
 			return nil, fmt.Errorf("stage holds rows of unknown file %d", id)
 		}
+		r.Accepted -= moved
 		switch class {
 		case "ok":
 			r.Accepted += n
@@ -314,14 +351,23 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	if err := exec(`INSERT OR REPLACE INTO meta VALUES ('pseudo_key_id', ?)`, l.KeyID); err != nil {
 		return nil, err
 	}
-	for _, t := range []string{"keys", "special", "stage_rejects", "touched"} {
+	if l.IDFilter != nil {
+		t0 := time.Now()
+		if err := saveIDFilter(ctx, tx, l.IDFilter); err != nil {
+			return nil, err
+		}
+		db.log.Debug("ingest step", "sql", "save id filter", "duration", time.Since(t0).Round(time.Millisecond))
+	}
+	for _, t := range []string{"special", "classified", "stage_rejects", "touched"} {
 		if err := exec("DROP TABLE " + t); err != nil {
 			return nil, err
 		}
 	}
+	t0 := time.Now()
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit ingest: %w", err)
 	}
+	db.log.Debug("ingest step", "sql", "COMMIT", "duration", time.Since(t0).Round(time.Millisecond))
 	return results, nil
 }
 

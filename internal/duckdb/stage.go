@@ -41,36 +41,45 @@ var rejectColumns = []struct{ name, typ string }{
 func Seq(fileID int, line int64) int64 { return int64(fileID)<<32 | line }
 
 // StageWriter writes accepted and rejected rows for one decoding goroutine.
+// Accepted rows go to one of two files: the fresh ones (an A, C, P or T
+// whose id was certainly never seen before, or an open-data row, which has
+// no id) go straight into communications; the special ones (R and X, and
+// rows whose id may repeat one stored or staged) are checked first.
 // It is not safe for concurrent use.
 type StageWriter struct {
-	events, rejects       *os.File
-	ew, rw                *bufio.Writer
-	buf                   []byte
-	eventPath, rejectPath string
+	files                              [3]*os.File // events, special, rejects
+	ew, sw, rw                         *bufio.Writer
+	buf                                []byte
+	eventPath, specialPath, rejectPath string
 }
 
-// NewStageWriter creates the two stage files events-<n>.csv and
-// rejects-<n>.csv in dir.
+// NewStageWriter creates the stage files events-<n>.csv, special-<n>.csv
+// and rejects-<n>.csv in dir.
 func NewStageWriter(dir string, n int) (*StageWriter, error) {
 	s := &StageWriter{
-		eventPath:  dir + "/events-" + strconv.Itoa(n) + ".csv",
-		rejectPath: dir + "/rejects-" + strconv.Itoa(n) + ".csv",
+		eventPath:   dir + "/events-" + strconv.Itoa(n) + ".csv",
+		specialPath: dir + "/special-" + strconv.Itoa(n) + ".csv",
+		rejectPath:  dir + "/rejects-" + strconv.Itoa(n) + ".csv",
 	}
-	var err error
-	if s.events, err = os.OpenFile(s.eventPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err != nil {
-		return nil, err
+	for i, p := range []string{s.eventPath, s.specialPath, s.rejectPath} {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			for _, g := range s.files[:i] {
+				g.Close()
+			}
+			return nil, err
+		}
+		s.files[i] = f
 	}
-	if s.rejects, err = os.OpenFile(s.rejectPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err != nil {
-		s.events.Close()
-		return nil, err
-	}
-	s.ew = bufio.NewWriterSize(s.events, 1<<20)
-	s.rw = bufio.NewWriterSize(s.rejects, 64<<10)
+	s.ew = bufio.NewWriterSize(s.files[0], 1<<20)
+	s.sw = bufio.NewWriterSize(s.files[1], 64<<10)
+	s.rw = bufio.NewWriterSize(s.files[2], 64<<10)
 	return s, nil
 }
 
-// WriteEvent stages an accepted communication.
-func (s *StageWriter) WriteEvent(fileID int, line int64, e *oml.Event) error {
+// WriteEvent stages an accepted communication, in the special file if
+// special is set.
+func (s *StageWriter) WriteEvent(fileID int, line int64, e *oml.Event, special bool) error {
 	b := s.buf[:0]
 	b = strconv.AppendInt(b, Seq(fileID, line), 10)
 	b = append(b, ',')
@@ -147,7 +156,11 @@ func (s *StageWriter) WriteEvent(fileID int, line int64, e *oml.Event) error {
 	b = strconv.AppendUint(b, h.Sum64(), 10)
 	b = append(b, '\n')
 	s.buf = b
-	_, err := s.ew.Write(b)
+	w := s.ew
+	if special {
+		w = s.sw
+	}
+	_, err := w.Write(b)
 	return err
 }
 
@@ -171,22 +184,24 @@ func (s *StageWriter) WriteReject(fileID int, r *oml.Reject) error {
 	return err
 }
 
-// Close flushes and closes both files.
+// Close flushes and closes the files.
 func (s *StageWriter) Close() error {
-	err1 := s.ew.Flush()
-	err2 := s.rw.Flush()
-	err3 := s.events.Close()
-	err4 := s.rejects.Close()
-	for _, err := range []error{err1, err2, err3, err4} {
-		if err != nil {
-			return err
+	var first error
+	for i, w := range []*bufio.Writer{s.ew, s.sw, s.rw} {
+		if err := w.Flush(); err != nil && first == nil {
+			first = err
+		}
+		if err := s.files[i].Close(); err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
-// Paths returns the event and reject stage files.
-func (s *StageWriter) Paths() (events, rejects string) { return s.eventPath, s.rejectPath }
+// Paths returns the stage files of fresh events, special events and rejects.
+func (s *StageWriter) Paths() (events, special, rejects string) {
+	return s.eventPath, s.specialPath, s.rejectPath
+}
 
 // appendCSV appends s quoted if needed. An empty string stays empty, which
 // DuckDB reads as NULL.

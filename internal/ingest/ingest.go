@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/bloom"
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/cofile"
 	"github.com/regione-lombardia/oml/internal/duckdb"
@@ -125,10 +126,18 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 		closeWriters()
 		return report, fmt.Errorf("read file ids: %w", err)
 	}
+	// The filter of the ids stored, to which each decoded id is added: an
+	// id it has never seen is certainly new. CO rows take about 120 bytes.
+	filter, err := db.IDFilter(ctx, total/100)
+	if err != nil {
+		closeWriters()
+		return report, err
+	}
+	ids := &idFilter{f: filter}
 	var bytesDone, rowsDone atomic.Int64
 	stopTicker := startTicker(opt.Progress, &bytesDone, &rowsDone, total)
 
-	load := duckdb.Load{KeyID: opt.Key.ID(), StartedAt: started, Version: opt.Version}
+	load := duckdb.Load{KeyID: opt.Key.ID(), StartedAt: started, Version: opt.Version, IDFilter: filter}
 	type fileState struct {
 		report oml.FileReport
 		fileID int // 0 when the file is left out as already ingested
@@ -138,7 +147,7 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 	for _, path := range paths {
 		fileID := nextID
 		nextID++
-		sf, fr, err := decodeFile(ctx, path, fileID, opt, writers, &bytesDone, &rowsDone)
+		sf, fr, err := decodeFile(ctx, path, fileID, opt, writers, ids, &bytesDone, &rowsDone)
 		if err != nil {
 			stopTicker()
 			closeWriters()
@@ -172,8 +181,9 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 	}
 	opt.Logger.Debug("files decoded", "rows", rowsDone.Load(), "bytes", total, "duration", time.Since(wall).Round(time.Millisecond))
 	for _, w := range writers {
-		e, r := w.Paths()
+		e, sp, r := w.Paths()
 		load.EventFiles = append(load.EventFiles, e)
+		load.SpecialFiles = append(load.SpecialFiles, sp)
 		load.RejectFiles = append(load.RejectFiles, r)
 	}
 	if len(load.Files) > 0 {
@@ -202,9 +212,38 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 	return report, nil
 }
 
+// idFilter is the Bloom filter of ids shared by the decoding goroutines.
+type idFilter struct {
+	mu sync.Mutex
+	f  *bloom.Filter
+}
+
+// mark adds the ids of the accepted rows of recs to the filter and sets
+// special[i] for the rows that must go through the store's checks: R and
+// X, and rows whose id the filter may have seen before. Since the test and
+// the insert are one step under the lock, of all the rows of an ingest that
+// share an id exactly one, the first to get here, is not special.
+func (x *idFilter) mark(recs []cofile.Record, hashes []uint64, special []bool) {
+	for i := range recs {
+		e := &recs[i].Event
+		special[i] = e.Type == oml.Rettifica || e.Type == oml.Annullamento
+		hashes[i] = 0
+		if recs[i].Accepted() && e.CommID != "" {
+			hashes[i] = bloom.Hash(e.CommID)
+		}
+	}
+	x.mu.Lock()
+	for i, h := range hashes {
+		if h != 0 && x.f.Add(h) {
+			special[i] = true
+		}
+	}
+	x.mu.Unlock()
+}
+
 // decodeFile reads one file with a reader goroutine feeding opt.Workers
 // validators, each writing to its own stage writer.
-func decodeFile(ctx context.Context, path string, fileID int, opt Options, writers []*duckdb.StageWriter, bytesDone, rowsDone *atomic.Int64) (*duckdb.StagedFile, oml.FileReport, error) {
+func decodeFile(ctx context.Context, path string, fileID int, opt Options, writers []*duckdb.StageWriter, ids *idFilter, bytesDone, rowsDone *atomic.Int64) (*duckdb.StagedFile, oml.FileReport, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, oml.FileReport{}, oml.Errorf(oml.EINVALID, "file non leggibile: %s / cannot read file: %s", path, path).WithHint("%v", err)
@@ -230,23 +269,33 @@ func decodeFile(ctx context.Context, path string, fileID int, opt Options, write
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	var read, rejected atomic.Int64
+	var read, rejected, fresh atomic.Int64
 	errs := make([]error, len(writers))
 	for w := range writers {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			v := cofile.NewValidator(rd.Header(), dopt)
-			var rec cofile.Record
+			recs := make([]cofile.Record, batchRows)
+			hashes := make([]uint64, batchRows)
+			special := make([]bool, batchRows)
 			for b := range batches {
 				if errs[w] == nil {
-					var nrej int64
-					for i := 0; i < b.Len(); i++ {
-						line, n := b.Row(i)
-						v.Decode(line, n, &rec)
+					n := b.Len()
+					for i := 0; i < n; i++ {
+						line, ln := b.Row(i)
+						v.Decode(line, ln, &recs[i])
+					}
+					ids.mark(recs[:n], hashes[:n], special[:n])
+					var nrej, nfresh int64
+					for i := 0; i < n; i++ {
+						rec := &recs[i]
 						var err error
 						if rec.Accepted() {
-							err = writers[w].WriteEvent(fileID, n, &rec.Event)
+							if !special[i] {
+								nfresh++
+							}
+							err = writers[w].WriteEvent(fileID, rec.Line, &rec.Event, special[i])
 						} else {
 							nrej++
 							err = writers[w].WriteReject(fileID, &rec.Reject)
@@ -257,9 +306,10 @@ func decodeFile(ctx context.Context, path string, fileID int, opt Options, write
 							break
 						}
 					}
-					read.Add(int64(b.Len()))
+					read.Add(int64(n))
 					rejected.Add(nrej)
-					rowsDone.Add(int64(b.Len()))
+					fresh.Add(nfresh)
+					rowsDone.Add(int64(n))
 				}
 				free <- b
 			}
@@ -308,7 +358,7 @@ func decodeFile(ctx context.Context, path string, fileID int, opt Options, write
 		et = rd.Header().Event.String()
 	}
 	sf := &duckdb.StagedFile{FileID: fileID, Path: path, SHA256: sum, Format: string(opt.Format), EventType: et,
-		Size: fi.Size(), Read: read.Load(), Rejected: rejected.Load()}
+		Size: fi.Size(), Read: read.Load(), Rejected: rejected.Load(), Fresh: fresh.Load()}
 	fr := oml.FileReport{Path: path, SHA256: sum, Read: sf.Read, Warnings: rd.Header().Warnings}
 	return sf, fr, nil
 }

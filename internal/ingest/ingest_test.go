@@ -223,3 +223,65 @@ func TestNoClearFiscalCode(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedIDsAcrossIngests resends, in a later ingest, communications
+// stored by an earlier one: the ids must be recognised whether the id
+// filter comes from the last ingest or is rebuilt from the stored ids (a
+// data bank from before the filter, or one whose filter was lost).
+func TestRepeatedIDsAcrossIngests(t *testing.T) {
+	header := "id_comunicazione,tipo_evento,rif_comunicazione,id_rapporto,data_evento,cf_lavoratore,cf_datore,genere,anno_nascita,cittadinanza,titolo_studio,comune_lavoro,comune_residenza,ateco,professione,tipo_contratto,orario,data_fine_prevista,tipo_trasformazione,motivo_cessazione,categoria_protetta\n"
+	row := func(id, date string) string {
+		return id + ",A,,r-" + id + "," + date + ",RSSMRA85T10F205R,01234567897,M,1985,000,4,015146,015146,56.10.11,5.2.2.1.0,A.01.00,F,,,,N\n"
+	}
+	for _, tc := range []struct {
+		name       string
+		dropFilter bool
+	}{{"stored filter", false}, {"rebuilt filter", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			dir := t.TempDir()
+			var first strings.Builder
+			first.WriteString(header)
+			for i := 0; i < 500; i++ {
+				first.WriteString(row(fmt.Sprintf("k%d", i), "2024-01-15"))
+			}
+			p1 := filepath.Join(dir, "one.csv")
+			if err := os.WriteFile(p1, []byte(first.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if r := f.ingest(t, p1); r.Accepted != 500 {
+				t.Fatalf("first ingest: %+v", r)
+			}
+			if tc.dropFilter {
+				if _, err := f.db.SQL().ExecContext(f.ctx, "DELETE FROM id_filter"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Every stored id again: even ones resent, odd ones with another
+			// date; then new ids, one of them twice.
+			var second strings.Builder
+			second.WriteString(header)
+			for i := 0; i < 500; i++ {
+				date := "2024-01-15"
+				if i%2 == 1 {
+					date = "2024-01-16"
+				}
+				second.WriteString(row(fmt.Sprintf("k%d", i), date))
+			}
+			second.WriteString(row("new1", "2024-02-01"))
+			second.WriteString(row("new2", "2024-02-01"))
+			second.WriteString(row("new2", "2024-02-01"))
+			p2 := filepath.Join(dir, "two.csv")
+			if err := os.WriteFile(p2, []byte(second.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := f.ingest(t, p2)
+			if r.Read != 503 || r.Accepted != 2 || r.Duplicates != 251 || r.Rejected != 250 || r.RejectedByReason[oml.DuplicateDifferent] != 250 {
+				t.Fatalf("second ingest: read %d accepted %d duplicates %d rejected %d (%v)", r.Read, r.Accepted, r.Duplicates, r.Rejected, r.RejectedByReason)
+			}
+			if got := f.query(t, "SELECT count(*), count(DISTINCT comm_id) FROM communications"); got != "502 502" {
+				t.Errorf("communications: %s, want 502 distinct ids", got)
+			}
+		})
+	}
+}

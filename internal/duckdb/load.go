@@ -125,22 +125,28 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		skip = "s.file_id NOT IN (" + strings.Join(ids, ",") + ")"
 	}
 
-	// 1. Fresh rows: an A, C, P or T whose id the decoder's filter had
+	// 1. Special rows, in full (they are few).
+	if err := exec(`CREATE OR REPLACE TEMP TABLE special AS
+		SELECT s.*, 'ok' AS class, FALSE AS moved, NULL::VARCHAR AS root_id, NULL::VARCHAR AS tipo_effettivo
+		FROM ` + readCSV(l.SpecialFiles, stageColumns) + ` WHERE ` + skip); err != nil {
+		return nil, err
+	}
+	// 2. Fresh rows: an A, C, P or T whose id the decoder's filter had
 	// never seen (or an open-data row, which has none) is stored as it is,
 	// streamed once from the stage files. Only if a special row turns out
 	// to carry the same id with a smaller seq is it taken out again (step 3).
+	// Its active flag is final unless an R or X names it: those rows start
+	// inactive, and step 5 corrects the few where that is wrong. (Any
+	// UPDATE or DELETE of rows appended in this transaction makes DuckDB
+	// rewrite them at commit, about as long as the insert took: they must
+	// be rare.)
 	if err := exec(`INSERT INTO communications
 		SELECT s.comm_id, s.tipo, s.rif, s.rel_id, s.data, s.worker, s.employer, s.genere, s.anno_nascita, s.eta, s.cittadinanza,
 		       s.titolo_studio, s.comune_lavoro, s.prov_lavoro, s.comune_residenza, s.prov_residenza, s.ateco, s.professione,
 		       s.contratto, s.orario, s.data_fine_prevista, s.tipo_trasformazione, s.motivo_cessazione, s.categoria_protetta,
-		       s.hash, s.seq, NULL, NULL, s.tipo <> 'X'
+		       s.hash, s.seq, NULL, NULL,
+		       s.tipo <> 'X' AND (s.comm_id IS NULL OR s.comm_id NOT IN (SELECT rif FROM special WHERE tipo IN ('R', 'X') AND rif IS NOT NULL))
 		FROM ` + readCSV(l.EventFiles, stageColumns) + ` WHERE ` + skip); err != nil {
-		return nil, err
-	}
-	// 2. Special rows, in full (they are few).
-	if err := exec(`CREATE OR REPLACE TEMP TABLE special AS
-		SELECT s.*, 'ok' AS class, FALSE AS moved, NULL::VARCHAR AS root_id, NULL::VARCHAR AS tipo_effettivo
-		FROM ` + readCSV(l.SpecialFiles, stageColumns) + ` WHERE ` + skip); err != nil {
 		return nil, err
 	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE stage_rejects AS SELECT * FROM ` + readCSV(l.RejectFiles, rejectColumns) + ` WHERE ` + skip); err != nil {
@@ -215,22 +221,46 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	}
 
 	// 5. Store the accepted special rows. The current version of a
-	// communication is its latest non-X row, unless an X cancelled it.
+	// communication is its latest non-X row, unless an X cancelled it:
+	// worked out for the communications an R or X acts on, over their rows
+	// stored, fresh and special, before the special rows go in.
+	// touched also holds what every R and X names, accepted or not: the
+	// fresh rows they name went in inactive and need a look.
+	if err := exec(`CREATE OR REPLACE TEMP TABLE touched AS
+		SELECT root_id FROM special WHERE class = 'ok' AND tipo IN ('R','X')
+		UNION SELECT rif FROM special WHERE tipo IN ('R','X')`); err != nil {
+		return nil, err
+	}
+	if err := exec(`CREATE OR REPLACE TEMP TABLE current AS
+		SELECT root, max(seq) FILTER (WHERE tipo <> 'X') AS last, bool_or(tipo = 'X') AS cancelled
+		FROM (SELECT coalesce(root_id, comm_id) AS root, seq, tipo FROM communications
+		      WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched)
+		      UNION ALL SELECT coalesce(root_id, comm_id), seq, tipo FROM special WHERE class = 'ok')
+		WHERE root IN (SELECT root_id FROM touched)
+		GROUP BY root`); err != nil {
+		return nil, err
+	}
 	if err := exec(`INSERT INTO communications
 		SELECT s.comm_id, s.tipo, s.rif, s.rel_id, s.data, s.worker, s.employer, s.genere, s.anno_nascita, s.eta, s.cittadinanza,
 		       s.titolo_studio, s.comune_lavoro, s.prov_lavoro, s.comune_residenza, s.prov_residenza, s.ateco, s.professione,
 		       s.contratto, s.orario, s.data_fine_prevista, s.tipo_trasformazione, s.motivo_cessazione, s.categoria_protetta,
-		       s.hash, s.seq, s.root_id, s.tipo_effettivo, s.tipo <> 'X'
-		FROM special s WHERE s.class = 'ok'`); err != nil {
+		       s.hash, s.seq, s.root_id, s.tipo_effettivo,
+		       s.tipo <> 'X' AND (m.root IS NULL OR (s.seq = m.last AND NOT m.cancelled))
+		FROM special s LEFT JOIN current m ON m.root = coalesce(s.root_id, s.comm_id)
+		WHERE s.class = 'ok'`); err != nil {
 		return nil, err
 	}
-	if err := exec(`CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT root_id FROM special WHERE class = 'ok' AND tipo IN ('R','X')`); err != nil {
+	if err := exec(`UPDATE communications SET active = NOT communications.active
+		FROM current m
+		WHERE coalesce(communications.root_id, communications.comm_id) = m.root AND communications.seq < $1
+		  AND communications.active <> (communications.tipo <> 'X' AND communications.seq = m.last AND NOT m.cancelled)`, firstSeq); err != nil {
 		return nil, err
 	}
-	if err := exec(`UPDATE communications SET active = (communications.tipo <> 'X' AND communications.seq = m.last AND NOT m.cancelled)
-		FROM (SELECT coalesce(root_id, comm_id) AS root, max(seq) FILTER (WHERE tipo <> 'X') AS last, bool_or(tipo = 'X') AS cancelled
-		      FROM communications WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched) GROUP BY root) m
-		WHERE coalesce(communications.root_id, communications.comm_id) = m.root`); err != nil {
+	// Fresh rows named by an R or X went in inactive; few turn out current.
+	if err := exec(`UPDATE communications SET active = NOT communications.active
+		FROM current m
+		WHERE communications.comm_id = m.root AND communications.root_id IS NULL AND communications.seq >= $1
+		  AND communications.active <> (communications.tipo <> 'X' AND communications.seq = m.last AND NOT m.cancelled)`, firstSeq); err != nil {
 		return nil, err
 	}
 
@@ -358,7 +388,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		}
 		db.log.Debug("ingest step", "sql", "save id filter", "duration", time.Since(t0).Round(time.Millisecond))
 	}
-	for _, t := range []string{"special", "classified", "stage_rejects", "touched"} {
+	for _, t := range []string{"special", "classified", "stage_rejects", "touched", "current"} {
 		if err := exec("DROP TABLE " + t); err != nil {
 			return nil, err
 		}

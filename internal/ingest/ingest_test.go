@@ -285,3 +285,30 @@ func TestRepeatedIDsAcrossIngests(t *testing.T) {
 		})
 	}
 }
+
+// TestActiveFlags covers the rows that went in inactive because an R or X
+// names them, and turn out current: the R is rejected, or comes before the
+// communication it rectifies.
+func TestActiveFlags(t *testing.T) {
+	f := newFixture(t)
+	body := "id_comunicazione,tipo_evento,rif_comunicazione,id_rapporto,data_evento,cf_lavoratore,cf_datore,genere,anno_nascita,cittadinanza,titolo_studio,comune_lavoro,comune_residenza,ateco,professione,tipo_contratto,orario,data_fine_prevista,tipo_trasformazione,motivo_cessazione,categoria_protetta\n"
+	row := func(id, typ, ref, rel, date string) string {
+		return id + "," + typ + "," + ref + "," + rel + "," + date + ",RSSMRA85T10F205R,01234567897,M,1985,000,4,015146,015146,56.10.11,5.2.2.1.0,A.01.00,F,,,,N\n"
+	}
+	body += row("x1", "A", "", "r1", "2024-01-10") +
+		row("x1", "R", "a2", "r2", "2024-01-11") + // reuses x1: rejected, so a2 stays current
+		row("a2", "A", "", "r2", "2024-01-12") +
+		row("b1", "R", "b2", "r3", "2024-01-14") + // arrives before the A it rectifies: the A is the latest
+		row("b2", "A", "", "r3", "2024-01-13")
+	p := filepath.Join(t.TempDir(), "co.csv")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := f.ingest(t, p)
+	if r.Accepted != 4 || r.Rejected != 1 {
+		t.Fatalf("report %+v", r)
+	}
+	if got, want := f.query(t, "SELECT comm_id, data FROM events ORDER BY comm_id"), "a2 2024-01-12\nb2 2024-01-13\nx1 2024-01-10"; got != want {
+		t.Errorf("events:\n%s\nwant:\n%s", got, want)
+	}
+}

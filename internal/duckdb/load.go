@@ -116,19 +116,21 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	firstSeq := Seq(firstFileID(l), 0)
 
 	// Files staged but found already ingested are left out.
-	skip := "TRUE"
+	skip, skipSeq := "TRUE", "TRUE"
 	if len(l.SkipFileIDs) > 0 {
 		ids := make([]string, len(l.SkipFileIDs))
 		for i, id := range l.SkipFileIDs {
 			ids[i] = strconv.Itoa(id)
 		}
 		skip = "s.file_id NOT IN (" + strings.Join(ids, ",") + ")"
+		skipSeq = "(s.seq >> 32) NOT IN (" + strings.Join(ids, ",") + ")"
 	}
 
 	// 1. Special rows, in full (they are few).
 	if err := exec(`CREATE OR REPLACE TEMP TABLE special AS
-		SELECT s.*, 'ok' AS class, FALSE AS moved, NULL::VARCHAR AS root_id, NULL::VARCHAR AS tipo_effettivo
-		FROM ` + readCSV(l.SpecialFiles, stageColumns) + ` WHERE ` + skip); err != nil {
+		SELECT s.*, (s.seq >> 32)::INTEGER AS file_id, s.seq & 4294967295 AS line,
+		       'ok' AS class, FALSE AS moved, NULL::VARCHAR AS root_id, NULL::VARCHAR AS tipo_effettivo
+		FROM ` + readCSV(l.SpecialFiles, stageColumns) + ` WHERE ` + skipSeq); err != nil {
 		return nil, err
 	}
 	// 2. Fresh rows: an A, C, P or T whose id the decoder's filter had
@@ -146,7 +148,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		       s.contratto, s.orario, s.data_fine_prevista, s.tipo_trasformazione, s.motivo_cessazione, s.categoria_protetta,
 		       s.hash, s.seq, NULL, NULL,
 		       s.tipo <> 'X' AND (s.comm_id IS NULL OR s.comm_id NOT IN (SELECT rif FROM special WHERE tipo IN ('R', 'X') AND rif IS NOT NULL))
-		FROM ` + readCSV(l.EventFiles, stageColumns) + ` WHERE ` + skip); err != nil {
+		FROM ` + readCSV(l.EventFiles, stageColumns) + ` WHERE ` + skipSeq); err != nil {
 		return nil, err
 	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE stage_rejects AS SELECT * FROM ` + readCSV(l.RejectFiles, rejectColumns) + ` WHERE ` + skip); err != nil {
@@ -181,10 +183,10 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	// A fresh row that is a resend of an earlier special row (the decoding
 	// goroutines met them in the other order) moves to special.
 	if err := exec(`INSERT INTO special
-		SELECT m.seq, (m.seq >> 32)::INTEGER, m.seq & 4294967295, m.comm_id, m.tipo, m.rif, m.rel_id, m.data, m.worker, m.employer,
+		SELECT m.seq, m.comm_id, m.tipo, m.rif, m.rel_id, m.data, m.worker, m.employer,
 		       m.genere, m.anno_nascita, m.eta, m.cittadinanza, m.titolo_studio, m.comune_lavoro, m.prov_lavoro, m.comune_residenza,
 		       m.prov_residenza, m.ateco, m.professione, m.contratto, m.orario, m.data_fine_prevista, m.tipo_trasformazione,
-		       m.motivo_cessazione, m.categoria_protetta, m.hash, c.class, TRUE, NULL, NULL
+		       m.motivo_cessazione, m.categoria_protetta, m.hash, (m.seq >> 32)::INTEGER, m.seq & 4294967295, c.class, TRUE, NULL, NULL
 		FROM communications m JOIN classified c ON c.seq = m.seq
 		WHERE m.seq >= $1 AND c.class <> 'ok'`, firstSeq); err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"bufio"
-	"hash/fnv"
 	"os"
 	"strconv"
 	"strings"
@@ -19,8 +18,7 @@ import (
 
 // stageColumns is the layout of a stage file, as DuckDB reads it.
 var stageColumns = []struct{ name, typ string }{
-	{"seq", "BIGINT"}, {"file_id", "INTEGER"}, {"line", "BIGINT"},
-	{"comm_id", "VARCHAR"}, {"tipo", "VARCHAR"}, {"rif", "VARCHAR"}, {"rel_id", "VARCHAR"},
+	{"seq", "BIGINT"}, {"comm_id", "VARCHAR"}, {"tipo", "VARCHAR"}, {"rif", "VARCHAR"}, {"rel_id", "VARCHAR"},
 	{"data", "DATE"}, {"worker", "VARCHAR"}, {"employer", "VARCHAR"}, {"genere", "VARCHAR"},
 	{"anno_nascita", "SMALLINT"}, {"eta", "SMALLINT"}, {"cittadinanza", "VARCHAR"},
 	{"titolo_studio", "TINYINT"}, {"comune_lavoro", "VARCHAR"}, {"prov_lavoro", "VARCHAR"},
@@ -81,11 +79,8 @@ func NewStageWriter(dir string, n int) (*StageWriter, error) {
 // special is set.
 func (s *StageWriter) WriteEvent(fileID int, line int64, e *oml.Event, special bool) error {
 	b := s.buf[:0]
+	// The file and line are not written: seq holds both.
 	b = strconv.AppendInt(b, Seq(fileID, line), 10)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(fileID), 10)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, line, 10)
 	b = append(b, ',')
 
 	b = appendCSV(b, e.CommID)
@@ -149,11 +144,14 @@ func (s *StageWriter) WriteEvent(fileID int, line int64, e *oml.Event, special b
 	}
 	// The content hash covers every field but the communication's own id,
 	// so that a resend (same id, same content) is recognised as such.
-	h := fnv.New64a()
-	h.Write(b[hashFrom:])
+	h := uint64(14695981039346656037) // FNV-1a, as hash/fnv, without its allocation
+	for _, c := range b[hashFrom:] {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
 
 	b = append(b, ',')
-	b = strconv.AppendUint(b, h.Sum64(), 10)
+	b = strconv.AppendUint(b, h, 10)
 	b = append(b, '\n')
 	s.buf = b
 	w := s.ew

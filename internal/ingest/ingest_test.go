@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/bloom"
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/cofile"
 	"github.com/regione-lombardia/oml/internal/duckdb"
@@ -310,5 +311,157 @@ func TestActiveFlags(t *testing.T) {
 	}
 	if got, want := f.query(t, "SELECT comm_id, data FROM events ORDER BY comm_id"), "a2 2024-01-12\nb2 2024-01-13\nx1 2024-01-10"; got != want {
 		t.Errorf("events:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestRepeatedIDsExact checks that the id filter only decides which rows go
+// through the exact checks, never the outcome. Ids repeat inside a file (in
+// other batches), across the files of one ingest and across ingests; R and
+// X name communications stored by an earlier ingest, staged from an earlier
+// file of the same ingest, or nothing. The same ingests run twice: once with
+// the filter as the ingests leave it, once with a filter whose every bit is
+// set before each ingest, so that every row is a false positive. Both must
+// give the hand-computed counts and identical tables.
+func TestRepeatedIDsExact(t *testing.T) {
+	const header = "id_comunicazione,tipo_evento,rif_comunicazione,id_rapporto,data_evento,cf_lavoratore,cf_datore,genere,anno_nascita,cittadinanza,titolo_studio,comune_lavoro,comune_residenza,ateco,professione,tipo_contratto,orario,data_fine_prevista,tipo_trasformazione,motivo_cessazione,categoria_protetta\n"
+	row := func(b *strings.Builder, id, typ, ref, rel, date string) {
+		if typ == "X" {
+			b.WriteString(id + ",X," + ref + "," + rel + ",,,,,,,,,,,,,,,,,\n")
+			return
+		}
+		b.WriteString(id + "," + typ + "," + ref + "," + rel + "," + date + ",RSSMRA85T10F205R,01234567897,M,1985,000,4,015146,015146,56.10.11,5.2.2.1.0,A.01.00,F,,,,N\n")
+	}
+	hire := func(b *strings.Builder, prefix string, from, to int, date string) {
+		for i := from; i < to; i++ {
+			id := fmt.Sprintf("%s%d", prefix, i)
+			row(b, id, "A", "", "r-"+id, date)
+		}
+	}
+	rect := func(b *strings.Builder, prefix, typ, target string, from, to int, date string) {
+		for i := from; i < to; i++ {
+			ref := fmt.Sprintf("%s%d", target, i)
+			row(b, prefix+ref, typ, ref, "r-"+ref, date)
+		}
+	}
+	dir := t.TempDir()
+	write := func(name string, b *strings.Builder) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(header+b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var b strings.Builder
+	row(&b, "z0", "A", "", "r-z0", "2024-01-02")
+	seed := write("seed.csv", &b)
+
+	// Ingest 1, one file: 3000 hires, then (in later batches) 100 exact
+	// resends and 50 resends with another date.
+	b.Reset()
+	hire(&b, "a", 0, 3000, "2024-01-15")
+	hire(&b, "a", 0, 100, "2024-01-15")
+	hire(&b, "a", 100, 150, "2024-01-16")
+	file1 := write("one.csv", &b)
+
+	// Ingest 2, file 2: resends of stored rows (100 exact, 50 not), 100 R
+	// and 50 X of stored hires, 2500 new hires.
+	b.Reset()
+	hire(&b, "a", 150, 250, "2024-01-15")
+	hire(&b, "a", 250, 300, "2024-01-17")
+	rect(&b, "R", "R", "a", 300, 400, "2024-02-01")
+	rect(&b, "X", "X", "a", 400, 450, "")
+	hire(&b, "b", 0, 2500, "2024-03-01")
+	file2 := write("two.csv", &b)
+	// File 3: resends of file 2's rows (100 exact, 50 not), 50 R of file
+	// 2's hires, an R of nothing, 10 X of stored hires, 2100 new hires and
+	// 10 exact resends of these.
+	b.Reset()
+	hire(&b, "b", 0, 100, "2024-03-01")
+	hire(&b, "b", 100, 150, "2024-03-02")
+	rect(&b, "R", "R", "b", 200, 250, "2024-04-01")
+	row(&b, "Rnothing", "R", "nothing", "r-nothing", "2024-04-01")
+	rect(&b, "X", "X", "a", 500, 510, "")
+	hire(&b, "c", 0, 2100, "2024-05-01")
+	hire(&b, "c", 0, 10, "2024-05-01")
+	file3 := write("three.csv", &b)
+
+	dump := func(t *testing.T, f *fixture) string {
+		return strings.Join([]string{
+			f.query(t, "SELECT comm_id, tipo, rif, rel_id, data, root_id, tipo_effettivo, active, seq FROM communications ORDER BY seq"),
+			f.query(t, "SELECT * FROM relationship_index ORDER BY rel_id"),
+			f.query(t, "SELECT file_id, line, col, reason, detail FROM rejects ORDER BY file_id, line"),
+			f.query(t, "SELECT file_id, line, comm_id FROM duplicates ORDER BY file_id, line"),
+			f.query(t, "SELECT file_id, read, accepted, rejected, duplicates FROM files ORDER BY file_id"),
+		}, "\n--\n")
+	}
+	var dumps []string
+	for _, saturate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("saturated filter %v", saturate), func(t *testing.T) {
+			f := newFixture(t)
+			f.opt.Workers = 4
+			ingest := func(files ...string) oml.IngestReport {
+				if saturate {
+					saturateIDFilter(t, f)
+				}
+				return f.ingest(t, files...)
+			}
+			ingest(seed)
+			for i, tc := range []struct {
+				files                             []string
+				read, accepted, duplicates, rejec int64
+				noref                             int64
+			}{
+				{[]string{file1}, 3150, 3000, 100, 50, 0},
+				{[]string{file2, file3}, 2800 + 2321, 2650 + 2160, 100 + 110, 50 + 51, 1},
+			} {
+				r := ingest(tc.files...)
+				if r.Read != tc.read || r.Accepted != tc.accepted || r.Duplicates != tc.duplicates || r.Rejected != tc.rejec ||
+					r.RejectedByReason[oml.DuplicateDifferent] != tc.rejec-tc.noref || r.RejectedByReason[oml.RefUnknown] != tc.noref {
+					t.Errorf("ingest %d: read %d accepted %d duplicates %d rejected %d (%v), want %d %d %d %d",
+						i+1, r.Read, r.Accepted, r.Duplicates, r.Rejected, r.RejectedByReason, tc.read, tc.accepted, tc.duplicates, tc.rejec)
+				}
+			}
+			// Current events: 3000 + 2500 + 2100 hires and z0, less 60
+			// cancelled; the rectified ones carry the R's date.
+			if got, want := f.query(t, "SELECT count(*), count(DISTINCT comm_id), count(*) FILTER (WHERE rettificato) FROM events"), "7541 7541 150"; got != want {
+				t.Errorf("events: %s, want %s", got, want)
+			}
+			if got, want := f.query(t, `SELECT data, count(*) FROM events WHERE comm_id IN ('a300', 'a399', 'b200', 'b249', 'b250', 'a0', 'a100', 'a250')
+				GROUP BY data ORDER BY data`), "2024-01-15 3\n2024-02-01 2\n2024-03-01 1\n2024-04-01 2"; got != want {
+				t.Errorf("dates of events:\n%s\nwant:\n%s", got, want)
+			}
+			if got, want := f.query(t, "SELECT count(*) FROM events WHERE comm_id IN ('a400', 'a449', 'a500', 'a509')"), "0"; got != want {
+				t.Errorf("cancelled events: %s, want 0", got)
+			}
+			if got, want := f.query(t, "SELECT count(*), sum(n_eventi) FROM relationship_index"), "7541 7541"; got != want {
+				t.Errorf("relationships: %s, want %s", got, want)
+			}
+			dumps = append(dumps, dump(t, f))
+		})
+	}
+	if len(dumps) == 2 && dumps[0] != dumps[1] {
+		t.Error("a saturated id filter changed the tables")
+	}
+}
+
+// saturateIDFilter replaces the stored id filter with one of every bit set,
+// large enough to be used as it is: every id tests present.
+func saturateIDFilter(t *testing.T, f *fixture) {
+	t.Helper()
+	b, err := bloom.New(1 << 20).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) - (1<<20)*bloom.BitsPerKey/8; i < len(b); i++ {
+		b[i] = 0xff
+	}
+	for _, q := range []string{"DELETE FROM id_filter", "INSERT INTO id_filter VALUES (0, ?)"} {
+		var args []any
+		if strings.Contains(q, "?") {
+			args = append(args, b)
+		}
+		if _, err := f.db.SQL().ExecContext(f.ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

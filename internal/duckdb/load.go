@@ -158,11 +158,19 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	// 3. Duplicates: an id seen before (stored, or earlier in this ingest)
 	// with the same content is a resend; with other content it is rejected.
 	// Every row sharing an id with a special row takes part: the stored one
-	// and the fresh one of this ingest, now in communications too.
+	// and the fresh one of this ingest, now in communications too. The rows
+	// of communications that steps 3 and 4 need, those that carry the id of
+	// a special row or the one an R or X names, are read in one pass over
+	// the table: named.
+	if err := exec(`CREATE OR REPLACE TEMP TABLE named AS
+		SELECT seq, comm_id, tipo, hash, root_id, tipo_effettivo FROM communications
+		WHERE comm_id IN (SELECT comm_id FROM special UNION ALL SELECT rif FROM special WHERE tipo IN ('R', 'X'))`); err != nil {
+		return nil, err
+	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE classified AS
 		WITH cand AS (
 			SELECT seq, comm_id, hash FROM special
-			UNION ALL SELECT seq, comm_id, hash FROM communications WHERE comm_id IN (SELECT comm_id FROM special)
+			UNION ALL SELECT seq, comm_id, hash FROM named WHERE comm_id IN (SELECT comm_id FROM special)
 		), stored AS (
 			SELECT comm_id, hash FROM cand WHERE seq < $1
 		)
@@ -191,15 +199,17 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		WHERE m.seq >= $1 AND c.class <> 'ok'`, firstSeq); err != nil {
 		return nil, err
 	}
-	if err := exec(`DELETE FROM communications WHERE seq IN (SELECT seq FROM special WHERE moved)`); err != nil {
-		return nil, err
+	for _, t := range []string{"communications", "named"} {
+		if err := exec(`DELETE FROM ` + t + ` WHERE seq IN (SELECT seq FROM special WHERE moved)`); err != nil {
+			return nil, err
+		}
 	}
 
 	// 4. Roots: R and X take the root of the communication they name,
 	// stored or of this ingest, following chains of rectifications. A
 	// reference to nothing (or to a cancellation) is rejected.
 	if err := exec(`UPDATE special SET root_id = coalesce(c.root_id, c.comm_id), tipo_effettivo = coalesce(c.tipo_effettivo, c.tipo)
-		FROM communications c WHERE special.class = 'ok' AND special.tipo IN ('R','X') AND c.comm_id = special.rif AND c.tipo <> 'X'`); err != nil {
+		FROM named c WHERE special.class = 'ok' AND special.tipo IN ('R','X') AND c.comm_id = special.rif AND c.tipo <> 'X'`); err != nil {
 		return nil, err
 	}
 	if err := exec(`UPDATE special SET root_id = k.comm_id, tipo_effettivo = k.tipo
@@ -225,7 +235,8 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	// 5. Store the accepted special rows. The current version of a
 	// communication is its latest non-X row, unless an X cancelled it:
 	// worked out for the communications an R or X acts on, over their rows
-	// stored, fresh and special, before the special rows go in.
+	// stored, fresh and special (versions holds those of communications,
+	// read in one pass), before the special rows go in.
 	// touched also holds what every R and X names, accepted or not: the
 	// fresh rows they name went in inactive and need a look.
 	if err := exec(`CREATE OR REPLACE TEMP TABLE touched AS
@@ -233,10 +244,14 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		UNION SELECT rif FROM special WHERE tipo IN ('R','X')`); err != nil {
 		return nil, err
 	}
+	if err := exec(`CREATE OR REPLACE TEMP TABLE versions AS
+		SELECT seq, tipo, active, coalesce(root_id, comm_id) AS root FROM communications
+		WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched)`); err != nil {
+		return nil, err
+	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE current AS
 		SELECT root, max(seq) FILTER (WHERE tipo <> 'X') AS last, bool_or(tipo = 'X') AS cancelled
-		FROM (SELECT coalesce(root_id, comm_id) AS root, seq, tipo FROM communications
-		      WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched)
+		FROM (SELECT root, seq, tipo FROM versions
 		      UNION ALL SELECT coalesce(root_id, comm_id), seq, tipo FROM special WHERE class = 'ok')
 		WHERE root IN (SELECT root_id FROM touched)
 		GROUP BY root`); err != nil {
@@ -252,17 +267,11 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		WHERE s.class = 'ok'`); err != nil {
 		return nil, err
 	}
+	// The rows stored before, and the fresh rows named by an R or X (they
+	// went in inactive), whose flag changes: few, found by their seq.
 	if err := exec(`UPDATE communications SET active = NOT communications.active
-		FROM current m
-		WHERE coalesce(communications.root_id, communications.comm_id) = m.root AND communications.seq < $1
-		  AND communications.active <> (communications.tipo <> 'X' AND communications.seq = m.last AND NOT m.cancelled)`, firstSeq); err != nil {
-		return nil, err
-	}
-	// Fresh rows named by an R or X went in inactive; few turn out current.
-	if err := exec(`UPDATE communications SET active = NOT communications.active
-		FROM current m
-		WHERE communications.comm_id = m.root AND communications.root_id IS NULL AND communications.seq >= $1
-		  AND communications.active <> (communications.tipo <> 'X' AND communications.seq = m.last AND NOT m.cancelled)`, firstSeq); err != nil {
+		WHERE seq IN (SELECT v.seq FROM versions v JOIN current m ON m.root = v.root
+		              WHERE v.active <> (v.tipo <> 'X' AND v.seq = m.last AND NOT m.cancelled))`); err != nil {
 		return nil, err
 	}
 
@@ -390,7 +399,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		}
 		db.log.Debug("ingest step", "sql", "save id filter", "duration", time.Since(t0).Round(time.Millisecond))
 	}
-	for _, t := range []string{"special", "classified", "stage_rejects", "touched", "current"} {
+	for _, t := range []string{"special", "named", "classified", "stage_rejects", "touched", "versions", "current"} {
 		if err := exec("DROP TABLE " + t); err != nil {
 			return nil, err
 		}

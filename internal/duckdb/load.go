@@ -414,31 +414,43 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 
 // rebuildRelationships indexes the relationships of touched_rel from their
 // current events. Events are ordered by date, then by arrival: the key k
-// packs both into one BIGINT (days since 2000 above bit 47, seq below; seq
-// fits while fewer than 32768 files are ingested, which Commit checks).
+// packs both into one BIGINT (days since 2000 from bit 47, seq below; seq
+// fits while fewer than 32768 files are ingested, which Commit checks), so
+// the smallest k of a set of events also gives its date (k >> 47) and its
+// seq (the low 47 bits). Plain min(k) aggregates are cheaper than arg_min
+// and min(data) each: this aggregation over every event is the largest
+// part of a first ingest.
 const rebuildRelationships = `
 INSERT INTO relationship_index
 WITH ev AS (
-    SELECT rel_id, tipo, data, seq, data_fine_prevista, tipo_trasformazione, contratto, orario, motivo_cessazione,
+    SELECT rel_id, tipo, data, data_fine_prevista, tipo_trasformazione, contratto, orario, motivo_cessazione,
            (date_diff('day', DATE '2000-01-01', data)::BIGINT << 47) + seq AS k
     FROM events WHERE rel_id IN (SELECT rel_id FROM touched_rel)
+), agg AS (
+    SELECT rel_id,
+           min(k) AS first_k,
+           min(k) FILTER (WHERE tipo = 'A') AS hire_k,
+           min(k) FILTER (WHERE tipo = 'C') AS end_k,
+           arg_max(contratto, k) AS contratto,
+           arg_max(orario, k) AS orario,
+           arg_max(data_fine_prevista, k) FILTER (WHERE tipo IN ('A', 'P') AND data_fine_prevista IS NOT NULL) AS fine_prevista,
+           arg_min(motivo_cessazione, k) FILTER (WHERE tipo = 'C') AS motivo_cessazione,
+           min(data) FILTER (WHERE tipo = 'T' AND tipo_trasformazione IN ('TD_TI', 'AP_TI')) AS data_trasformazione_ti,
+           count(*) AS n,
+           count(*) FILTER (WHERE tipo = 'C') AS n_c,
+           count(*) FILTER (WHERE tipo = 'P') AS n_p,
+           count(*) FILTER (WHERE tipo = 'T') AS n_t
+    FROM ev GROUP BY rel_id
 )
 SELECT rel_id,
-       coalesce(arg_min(seq, k) FILTER (WHERE tipo = 'A'), arg_min(seq, k)),
-       bool_or(tipo = 'A'),
-       min(data) FILTER (WHERE tipo = 'A'),
-       min(data),
-       arg_max(contratto, k),
-       arg_max(orario, k),
-       arg_max(data_fine_prevista, k) FILTER (WHERE tipo IN ('A', 'P') AND data_fine_prevista IS NOT NULL),
-       min(data) FILTER (WHERE tipo = 'C'),
-       arg_min(motivo_cessazione, k) FILTER (WHERE tipo = 'C'),
-       min(data) FILTER (WHERE tipo = 'T' AND tipo_trasformazione IN ('TD_TI', 'AP_TI')),
-       count(*),
-       count(*) FILTER (WHERE tipo = 'C'),
-       count(*) FILTER (WHERE tipo = 'P'),
-       count(*) FILTER (WHERE tipo = 'T')
-FROM ev GROUP BY rel_id`
+       coalesce(hire_k, first_k) & 140737488355327, -- (1 << 47) - 1: the seq
+       hire_k IS NOT NULL,
+       DATE '2000-01-01' + (hire_k >> 47)::INTEGER,
+       DATE '2000-01-01' + (first_k >> 47)::INTEGER,
+       contratto, orario, fine_prevista,
+       DATE '2000-01-01' + (end_k >> 47)::INTEGER,
+       motivo_cessazione, data_trasformazione_ti, n, n_c, n_p, n_t
+FROM agg`
 
 // firstFileID returns the smallest file id of the load.
 func firstFileID(l Load) int {

@@ -227,14 +227,11 @@ func (x *idFilter) mark(recs []cofile.Record, hashes []uint64, special []bool) {
 	for i := range recs {
 		e := &recs[i].Event
 		special[i] = e.Type == oml.Rettifica || e.Type == oml.Annullamento
-		hashes[i] = 0
-		if recs[i].Accepted() && e.CommID != "" {
-			hashes[i] = bloom.Hash(e.CommID)
-		}
+		hashes[i] = bloom.Hash(e.CommID)
 	}
 	x.mu.Lock()
-	for i, h := range hashes {
-		if h != 0 && x.f.Add(h) {
+	for i := range recs {
+		if recs[i].Accepted() && recs[i].Event.CommID != "" && x.f.Add(hashes[i]) {
 			special[i] = true
 		}
 	}

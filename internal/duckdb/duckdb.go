@@ -36,9 +36,10 @@ const FileName = "oml.duckdb"
 
 // DB is an open data bank.
 type DB struct {
-	db  *sql.DB
-	dir string
-	log *slog.Logger
+	db      *sql.DB
+	dir     string
+	log     *slog.Logger
+	threads int // DuckDB threads
 }
 
 // Options tune DuckDB. Zero values take defaults fit for a 2-core,
@@ -91,7 +92,7 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{db: sql.OpenDB(connector), dir: dir, log: opt.Logger}
+	db := &DB{db: sql.OpenDB(connector), dir: dir, log: opt.Logger, threads: opt.Threads}
 	// One connection: DuckDB parallelises inside a query, and a single
 	// connection keeps transactions and temporary tables in one place.
 	db.db.SetMaxOpenConns(1)

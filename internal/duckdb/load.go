@@ -126,6 +126,19 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		skipSeq = "(s.seq >> 32) NOT IN (" + strings.Join(ids, ",") + ")"
 	}
 
+	// Scans of communications over the rows of this transaction run on
+	// one thread unless the table held enough rows before it (see
+	// splitScan): then they are split.
+	var committed int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM communications").Scan(&committed); err != nil {
+		return nil, err
+	}
+	ways := 1
+	if committed < int64(db.threads)*rowGroupSize {
+		ways = db.threads
+	}
+	comms, events := splitScan("communications", ways), splitScan("events", ways)
+
 	// 1. Special rows, in full (they are few).
 	if err := exec(`CREATE OR REPLACE TEMP TABLE special AS
 		SELECT s.*, (s.seq >> 32)::INTEGER AS file_id, s.seq & 4294967295 AS line,
@@ -163,7 +176,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	// a special row or the one an R or X names, are read in one pass over
 	// the table: named.
 	if err := exec(`CREATE OR REPLACE TEMP TABLE named AS
-		SELECT seq, comm_id, tipo, hash, root_id, tipo_effettivo FROM communications
+		SELECT seq, comm_id, tipo, hash, root_id, tipo_effettivo FROM ` + comms + `
 		WHERE comm_id IN (SELECT comm_id FROM special UNION ALL SELECT rif FROM special WHERE tipo IN ('R', 'X'))`); err != nil {
 		return nil, err
 	}
@@ -245,7 +258,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		return nil, err
 	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE versions AS
-		SELECT seq, tipo, active, coalesce(root_id, comm_id) AS root FROM communications
+		SELECT seq, tipo, active, coalesce(root_id, comm_id) AS root FROM ` + comms + `
 		WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched)`); err != nil {
 		return nil, err
 	}
@@ -282,7 +295,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		return nil, err
 	}
 	if empty {
-		if err := exec(strings.Replace(rebuildRelationships, "rel_id IN (SELECT rel_id FROM touched_rel)", "rel_id IS NOT NULL", 1)); err != nil {
+		if err := exec(relationshipsFrom(events, "rel_id IS NOT NULL")); err != nil {
 			return nil, err
 		}
 	} else {
@@ -294,7 +307,7 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		if err := exec(`DELETE FROM relationship_index WHERE rel_id IN (SELECT rel_id FROM touched_rel)`); err != nil {
 			return nil, err
 		}
-		if err := exec(rebuildRelationships); err != nil {
+		if err := exec(relationshipsFrom(events, "rel_id IN (SELECT rel_id FROM touched_rel)")); err != nil {
 			return nil, err
 		}
 		if err := exec("DROP TABLE touched_rel"); err != nil {
@@ -412,20 +425,54 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	return results, nil
 }
 
-// rebuildRelationships indexes the relationships of touched_rel from their
-// current events. Events are ordered by date, then by arrival: the key k
-// packs both into one BIGINT (days since 2000 from bit 47, seq below; seq
-// fits while fewer than 32768 files are ingested, which Commit checks), so
-// the smallest k of a set of events also gives its date (k >> 47) and its
-// seq (the low 47 bits). Plain min(k) aggregates are cheaper than arg_min
-// and min(data) each: this aggregation over every event is the largest
-// part of a first ingest.
+// relationshipsFrom returns the statement that indexes the relationships of
+// the events of src (the events view, or a split scan of it) that satisfy
+// filter.
+func relationshipsFrom(src, filter string) string {
+	return strings.Replace(rebuildRelationships, "/*source*/", src+" WHERE "+filter, 1)
+}
+
+// rowGroupSize is the number of rows of a DuckDB row group.
+const rowGroupSize = 122880
+
+// splitScan returns a source equivalent to the table or view t (which has a
+// seq column) that DuckDB scans with ways threads. DuckDB sizes the
+// parallelism of a table scan by the rows committed (one thread per row
+// group): on a first ingest, when every row is one of this transaction's, a
+// scan of communications runs on one thread, and so does the work that
+// consumes its rows, like the aggregation that builds the relationships.
+// The branches of a UNION ALL run side by side: split on seq into ways
+// branches, the table is read ways times but the work is spread.
+func splitScan(t string, ways int) string {
+	if ways <= 1 {
+		return t
+	}
+	var b strings.Builder
+	b.WriteString("(")
+	for i := 0; i < ways; i++ {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "SELECT * FROM %s WHERE seq %% %d = %d", t, ways, i)
+	}
+	b.WriteString(") " + t)
+	return b.String()
+}
+
+// rebuildRelationships indexes relationships from their current events, read
+// from the source that relationshipsFrom puts in. Events are ordered by
+// date, then by arrival: the key k packs both into one BIGINT (days since
+// 2000 from bit 47, seq below; seq fits while fewer than 32768 files are
+// ingested, which Commit checks), so the smallest k of a set of events also
+// gives its date (k >> 47) and its seq (the low 47 bits). Plain min(k)
+// aggregates are cheaper than arg_min and min(data) each: this aggregation
+// over every event is the largest part of a first ingest.
 const rebuildRelationships = `
 INSERT INTO relationship_index
 WITH ev AS (
     SELECT rel_id, tipo, data, data_fine_prevista, tipo_trasformazione, contratto, orario, motivo_cessazione,
            (date_diff('day', DATE '2000-01-01', data)::BIGINT << 47) + seq AS k
-    FROM events WHERE rel_id IN (SELECT rel_id FROM touched_rel)
+    FROM /*source*/
 ), agg AS (
     SELECT rel_id,
            min(k) AS first_k,

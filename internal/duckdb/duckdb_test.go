@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/bloom"
 	"github.com/regione-lombardia/oml/internal/duckdb"
 )
 
@@ -146,5 +147,69 @@ func TestCommitMovesLateFreshRows(t *testing.T) {
 	}
 	if r := got("SELECT line || ':' || reason FROM rejects"); r != "20:id_duplicato_diverso" {
 		t.Errorf("rejects: %s", r)
+	}
+}
+
+// TestImportExtractDropsIDFilter imports an extract into a data bank whose
+// stored id filter holds other ids: the filter the next ingest gets must
+// hold the ids imported, or their resends would be taken for new rows.
+func TestImportExtractDropsIDFilter(t *testing.T) {
+	ctx := context.Background()
+	commit := func(db *duckdb.DB, dir, id string) {
+		t.Helper()
+		w, err := duckdb.NewStageWriter(dir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &oml.Event{CommID: id, Type: oml.Attivazione, RelID: "r-" + id, Date: time.Date(2024, 1, 10, 0, 0, 0, 0, time.UTC),
+			Worker: strings.Repeat("a", 32), Employer: strings.Repeat("b", 32), Gender: 'F', BirthYear: 1990, Age: 34,
+			Citizenship: "000", Education: -1, WorkComune: "015146", WorkProvince: "015", Ateco: "56.10", Contract: "A.01.00"}
+		if err := w.WriteEvent(1, 2, e, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := db.IDFilter(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Add(bloom.Hash(id))
+		ev, sp, rj := w.Paths()
+		if _, err := db.Commit(ctx, duckdb.Load{
+			Files:      []duckdb.StagedFile{{FileID: 1, Path: id + ".csv", SHA256: id, Format: "canonical", Read: 1, Fresh: 1}},
+			EventFiles: []string{ev}, SpecialFiles: []string{sp}, RejectFiles: []string{rj},
+			IDFilter: f, KeyID: "k", StartedAt: time.Now(), Version: "test",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func() (*duckdb.DB, string) {
+		t.Helper()
+		dir := t.TempDir()
+		db, err := duckdb.Open(ctx, dir, duckdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db, dir
+	}
+	src, srcDir := open()
+	commit(src, srcDir, "from-hub")
+	extract := t.TempDir()
+	if n, err := src.ExportTerritory(ctx, "015", nil, extract); err != nil || n != 1 {
+		t.Fatalf("export: %d, %v", n, err)
+	}
+	node, nodeDir := open()
+	commit(node, nodeDir, "local")
+	if n, err := node.ImportExtract(ctx, extract); err != nil || n != 1 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	f, err := node.IDFilter(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Has(bloom.Hash("from-hub")) {
+		t.Error("the id filter after an import misses the ids imported")
 	}
 }

@@ -67,8 +67,10 @@ func (db *DB) ExportTerritory(ctx context.Context, province string, comuni []str
 
 // ImportExtract replaces the communications and relationships of the data
 // bank with those of an extract written by ExportTerritory, in one
-// transaction: a failure leaves the data bank as it was. It returns the
-// communications imported.
+// transaction: a failure leaves the data bank as it was. The stored id
+// filter is dropped with them, since it would miss the ids imported: the
+// next ingest rebuilds it (see IDFilter). It returns the communications
+// imported.
 func (db *DB) ImportExtract(ctx context.Context, dir string) (int64, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -78,6 +80,7 @@ func (db *DB) ImportExtract(ctx context.Context, dir string) (int64, error) {
 	for _, q := range []string{
 		"DELETE FROM communications",
 		"DELETE FROM relationship_index",
+		"DELETE FROM id_filter",
 		"INSERT INTO communications SELECT * FROM read_parquet(" + quote(filepath.Join(dir, ExtractCommunications)) + ")",
 		"INSERT INTO relationship_index SELECT * FROM read_parquet(" + quote(filepath.Join(dir, ExtractRelationships)) + ")",
 	} {

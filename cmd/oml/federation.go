@@ -14,6 +14,7 @@ import (
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/federation"
+	"github.com/regione-lombardia/oml/internal/local"
 	"github.com/regione-lombardia/oml/internal/method"
 )
 
@@ -160,7 +161,10 @@ riscaricano. Pulls the node's releases and territory extract from the hub.`)
 		return err
 	}
 	if *jsonOut {
-		return json.NewEncoder(m.Stdout).Encode(rep)
+		if err := json.NewEncoder(m.Stdout).Encode(rep); err != nil {
+			return err
+		}
+		return m.recomputeLocal(ctx, n, rep, m.Stderr)
 	}
 	fmt.Fprintf(m.Stdout, "Sincronizzato / synced in %.1f s: %d release nuove / new %v, %d già presenti / up to date; %d file scaricati / files fetched, %d riusati / reused, %s.\n",
 		time.Since(start).Seconds(), len(rep.Releases), rep.Releases, len(rep.UpToDate), rep.Files, rep.Reused, byteSize(int(rep.Downloaded)))
@@ -169,7 +173,21 @@ riscaricano. Pulls the node's releases and territory extract from the hub.`)
 		state = "aggiornato / updated"
 	}
 	fmt.Fprintf(m.Stdout, "Estratto del territorio %s %s: %d comunicazioni / communications.\n", n.Config().Territory, state, rep.Communication)
-	return nil
+	return m.recomputeLocal(ctx, n, rep, m.Stdout)
+}
+
+// recomputeLocal computes the node's local geographies again when a sync
+// brought new data or a new release.
+func (m *Main) recomputeLocal(ctx context.Context, n *federation.Node, rep federation.SyncReport, out io.Writer) error {
+	gs, err := local.Geographies(n.Dir())
+	if err != nil || len(gs) == 0 || (!rep.Extract && len(rep.Releases) == 0) {
+		return err
+	}
+	lists, err := classif.Load()
+	if err != nil {
+		return err
+	}
+	return m.computeLocal(ctx, n.Dir(), lists, nil, true, out)
 }
 
 // runVerify is `oml verify`.

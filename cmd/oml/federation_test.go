@@ -10,10 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/federation"
 	"github.com/regione-lombardia/oml/internal/release"
 )
@@ -49,6 +51,13 @@ func proc(t *testing.T, bin string, args ...string) (stdout, stderr string, code
 // URL; the process is stopped at the end of the test.
 func startHub(t *testing.T, bin, data string) (string, *exec.Cmd) {
 	t.Helper()
+	return startServe(t, bin, data, `federation hub at (http://[0-9.:]+)/federation/v1/`)
+}
+
+// startServe runs `oml serve` on a free loopback port and returns the base
+// URL its output announces in the first group of pattern.
+func startServe(t *testing.T, bin, data, pattern string) (string, *exec.Cmd) {
+	t.Helper()
 	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -60,7 +69,7 @@ func startHub(t *testing.T, bin, data string) (string, *exec.Cmd) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	sc := bufio.NewScanner(out)
-	addr := regexp.MustCompile(`federation hub at (http://[0-9.:]+)/federation/v1/`)
+	addr := regexp.MustCompile(pattern)
 	deadline := time.Now().Add(30 * time.Second)
 	for sc.Scan() && time.Now().Before(deadline) {
 		if m := addr.FindStringSubmatch(sc.Text()); m != nil {
@@ -68,7 +77,7 @@ func startHub(t *testing.T, bin, data string) (string, *exec.Cmd) {
 			return m[1], cmd
 		}
 	}
-	t.Fatal("the hub did not start as a federation hub")
+	t.Fatalf("oml serve did not announce %s", pattern)
 	return "", nil
 }
 
@@ -182,12 +191,87 @@ func TestFederation(t *testing.T) {
 		t.Errorf("sync of an unchanged release: exit %d %+v", code, rep)
 	}
 
+	// Node autonomy: node 016 defines a geography whose first area is the
+	// comuni of one of its CPIs; the common indicators it computes there
+	// from its own extract equal the hub's for that CPI. Its portal shows
+	// them in the local section, with its local data set.
+	lists, err := classif.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpis := map[string][]string{}
+	var cpiCodes []string
+	for _, c := range lists.ComuniOf("016") {
+		if len(cpis[c.CPI]) == 0 {
+			cpiCodes = append(cpiCodes, c.CPI)
+		}
+		cpis[c.CPI] = append(cpis[c.CPI], c.Istat)
+	}
+	work := t.TempDir()
+	table := "comune,area,nome_area\n"
+	for i, code := range cpiCodes[:2] {
+		for _, com := range cpis[code] {
+			table += com + ",a" + strconv.Itoa(i) + ",Area " + strconv.Itoa(i) + "\n"
+		}
+	}
+	os.WriteFile(filepath.Join(work, "aree.csv"), []byte(table), 0o644)
+	os.WriteFile(filepath.Join(work, "fuori.csv"), []byte("comune,area,nome_area\n017029,x,Brescia\n"), 0o644)
+	if _, stderr, code := proc(t, bin, "local", "--data", nodes["016"], "geography", "--name", "aree", "--title", "Aree di prova", "--source", "test", "--licence", "CC0", filepath.Join(work, "fuori.csv")); code != 1 || !strings.Contains(stderr, "non è nel territorio 016") {
+		t.Errorf("a comune of another province: exit %d %s", code, stderr)
+	}
+	if stdout, stderr, code := proc(t, bin, "local", "--data", nodes["016"], "geography", "--name", "aree", "--title", "Aree di prova", "--source", "test", "--licence", "CC0", filepath.Join(work, "aree.csv")); code != 0 || !strings.Contains(stdout, "valori calcolati") {
+		t.Fatalf("local geography: exit %d %s%s", code, stdout, stderr)
+	}
+	hubCSV := httpGet(t, base+"/api/v1/data?indicator=attivazioni&freq=Y&format=csv&territory=cpi:"+cpiCodes[0])
+	nodeCSV, err := os.ReadFile(filepath.Join(nodes["016"], "locale", "geografie", "aree", "indicatori.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeVals := map[string]string{}
+	for _, line := range strings.Split(string(nodeCSV), "\n") {
+		if f := strings.Split(line, ","); len(f) == 11 && f[0] == "attivazioni" && f[1] == "workplace" && f[2] == "full" && f[3] == "Y" && f[5] == "a0" && f[7] == "" {
+			nodeVals[f[4]] = f[9]
+		}
+	}
+	compared := 0
+	for _, line := range strings.Split(hubCSV, "\n")[1:] {
+		f := strings.Split(line, ",")
+		if len(f) < 5 || f[3] == "" || nodeVals[f[2]] == "" {
+			continue
+		}
+		if nodeVals[f[2]] != f[3] {
+			t.Errorf("hires %s in the area of CPI %s: node %s, hub %s", f[2], cpiCodes[0], nodeVals[f[2]], f[3])
+		}
+		compared++
+	}
+	if compared == 0 {
+		t.Errorf("no yearly value to compare: hub %s node %v", hubCSV, nodeVals)
+	}
+	os.WriteFile(filepath.Join(work, "imprese.csv"), []byte("comune,imprese\n016024,2\n016030,12\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "imprese.json"), []byte(`{"title":"Imprese artigiane","source":"CCIAA","licence":"CC-BY 4.0","dimensions":["comune"],"counts":["imprese"]}`), 0o644)
+	if _, stderr, code := proc(t, bin, "local", "--data", nodes["016"], "add", "--name", "imprese", filepath.Join(work, "imprese.csv")); code != 0 {
+		t.Fatalf("local add: %s", stderr)
+	}
+	nodeBase, _ := startServe(t, bin, nodes["016"], `portal at (http://[0-9.:]+)/ `)
+	for path, want := range map[string][]string{
+		"/locale":                               {"Osservatorio della provincia di Bergamo", "Aree di prova", "Imprese artigiane", "non fanno parte delle statistiche comuni"},
+		"/locale/geografie/aree":                {"Geografia locale", "Area 0 (", "Area 1 (", "<svg"},
+		"/locale/dati/imprese/dati.csv":         {"016024,c", "016030,12"},
+		"/locale/geografie/aree/indicatori.csv": {"indicatore,perimetro"},
+	} {
+		page := httpGet(t, nodeBase+path)
+		for _, w := range want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s lacks %q", path, w)
+			}
+		}
+	}
+
 	// Contributions: node 016 sends an analysis, a data set with small
 	// counts and its chapter's introduction; the hub reviews them; the
 	// approved ones appear on the hub's portal, marked as local.
-	work := t.TempDir()
 	files := map[string]string{
-		"analisi.md":  "# Il distretto del legno\n\nLe attivazioni nel distretto crescono.<script>alert(1)</script>\n",
+		"analisi.md":  "# Il distretto del legno\n\nLe attivazioni nel distretto crescono.<script>alert(1)</script>\n\n```grafico\ntitolo: Attivazioni annuali\n/api/v1/data?indicator=attivazioni&territory=016&freq=Y\n```\n",
 		"dati.csv":    "comune,settore,addetti\n016024,legno,2\n016024,metalli,40\n",
 		"dati.json":   `{"title":"Addetti per distretto","source":"Osservatorio di Bergamo","licence":"CC-BY 4.0","dimensions":["comune","settore"],"counts":["addetti"]}`,
 		"intro.txt":   "Il capitolo di Bergamo è curato dall'osservatorio provinciale.",
@@ -239,6 +323,13 @@ func TestFederation(t *testing.T) {
 	analysis := httpGet(t, base+"/contributi/"+cids["analisi.md"])
 	if !strings.Contains(analysis, "<h1>Il distretto del legno</h1>") && !strings.Contains(analysis, "Il distretto del legno</h1>") || strings.Contains(analysis, "<script>alert") || !strings.Contains(analysis, "Contributo locale") {
 		t.Errorf("analysis page: script escaped %v, local mark %v", !strings.Contains(analysis, "<script>alert"), strings.Contains(analysis, "Contributo locale"))
+	}
+	if !strings.Contains(analysis, "<svg") || !strings.Contains(analysis, "Attivazioni annuali") {
+		t.Error("the analysis's chart is not drawn from its API query")
+	}
+	os.WriteFile(filepath.Join(work, "rotto.md"), []byte("# Rotto\n\n```grafico\ntipo: torta\nindicator=saldo\n```\n"), 0o644)
+	if _, stderr, code := proc(t, bin, "contribute", "--data", nodes["016"], filepath.Join(work, "rotto.md")); code == 0 || !strings.Contains(stderr, "grafico 1") {
+		t.Errorf("an analysis with a malformed chart: exit %d %s", code, stderr)
 	}
 	csvOut := httpGet(t, base+"/contributi/"+cids["dati.csv"]+"/dati.csv")
 	if !strings.Contains(csvOut, "016024,legno,c") || !strings.Contains(csvOut, "016024,metalli,40") {

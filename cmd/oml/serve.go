@@ -52,6 +52,9 @@ func (m *Main) serve(ctx context.Context, dir, addr string, tls tlsFiles) error 
 			WithHint("pubblicarne una con oml release --data %s (oppure provare oml demo)", dir)
 	}
 	cfg := web.Config{DataDir: dir, Logger: m.logger()}
+	if _, err := os.Stat(filepath.Join(dir, federation.NodeFile)); err == nil {
+		cfg.Territory = localTerritory(dir)
+	}
 	if _, err := os.Stat(filepath.Join(dir, federation.KeyFile)); err == nil {
 		key, err := federation.LoadKey(dir)
 		if err != nil {

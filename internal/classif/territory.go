@@ -2,6 +2,7 @@ package classif
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -292,4 +293,52 @@ func upper(c byte) byte {
 // the order of the embedded table. Each call returns a new slice.
 func (l *Lists) Comuni() []Comune {
 	return append([]Comune(nil), l.comuni...)
+}
+
+// Area is one area of a custom geography: a group of comuni an
+// observatory defines for its own analyses (an industrial district, a
+// valley, a union of comuni).
+type Area struct {
+	Code     string   // the area's code, unique in its geography
+	Name     string   // its name
+	Province string   // the province the area is analysed in
+	Comuni   []string // ISTAT codes of its comuni, 6 digits
+}
+
+// WithAreas returns a copy of l whose Centri per l'Impiego are replaced by
+// areas: each comune of an area has the area as its CPI, every other comune
+// has none, and CPIs, CPI and ComuniOfCPI list the areas. Everything else
+// is shared with l. It lets the common methodology, which breaks territories
+// down by CPI, compute its indicators on a custom geography unchanged.
+// Comuni must be known ISTAT codes, each in at most one area; l is not
+// modified.
+func (l *Lists) WithAreas(areas []Area) (*Lists, error) {
+	out := *l
+	out.comuni = append([]Comune(nil), l.comuni...)
+	for i := range out.comuni {
+		out.comuni[i].CPI = ""
+	}
+	out.cpis = make([]CPI, 0, len(areas))
+	out.cpiIdx = make(map[string]int, len(areas))
+	out.byCPI = make(map[string][]int32, len(areas))
+	for _, a := range areas {
+		if _, dup := out.cpiIdx[a.Code]; dup || a.Code == "" {
+			return nil, fmt.Errorf("area code %q empty or listed twice", a.Code)
+		}
+		out.cpiIdx[a.Code] = len(out.cpis)
+		out.cpis = append(out.cpis, CPI{Code: a.Code, Name: a.Name, Province: a.Province})
+		for _, code := range a.Comuni {
+			i, ok := l.comuneIdx[code]
+			if !ok || l.comuni[i].Istat != code {
+				return nil, fmt.Errorf("area %s: unknown comune %q", a.Code, code)
+			}
+			if out.comuni[i].CPI != "" {
+				return nil, fmt.Errorf("comune %s in areas %s and %s", code, out.comuni[i].CPI, a.Code)
+			}
+			out.comuni[i].CPI = a.Code
+			out.byCPI[a.Code] = append(out.byCPI[a.Code], i)
+		}
+		slices.Sort(out.byCPI[a.Code])
+	}
+	return &out, nil
 }

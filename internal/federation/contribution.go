@@ -12,13 +12,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/analysis"
+	"github.com/regione-lombardia/oml/internal/local"
 	"github.com/regione-lombardia/oml/internal/report"
 )
 
@@ -41,14 +41,8 @@ const MaxContribution = 8 << 20
 
 const contributionsDir = "federation/contributions"
 
-// DatasetMeta describes a local data set.
-type DatasetMeta struct {
-	Title      string   `json:"title"`
-	Source     string   `json:"source"`
-	Licence    string   `json:"licence"`
-	Dimensions []string `json:"dimensions"` // columns that classify
-	Counts     []string `json:"counts"`     // columns of counts: disclosure control applies
-}
+// DatasetMeta describes a local data set (see internal/local).
+type DatasetMeta = local.DatasetMeta
 
 // Submission is what a node sends.
 type Submission struct {
@@ -95,25 +89,21 @@ func (s *Submission) check() error {
 		return bad("titolo mancante o troppo lungo", "title missing or too long")
 	}
 	s.File = filepath.Base(s.File)
+	if s.Kind == KindAnalysis {
+		_, err := analysis.Charts(s.Content)
+		return err
+	}
 	if s.Kind != KindDataset {
 		return nil
 	}
-	if s.Metadata == nil || s.Metadata.Source == "" || s.Metadata.Licence == "" {
+	if s.Metadata == nil {
 		return bad("i dati richiedono i metadati con fonte e licenza", "a data set needs metadata with source and licence")
 	}
-	rows, err := csv.NewReader(bytes.NewReader(s.Content)).ReadAll()
-	if err != nil {
-		return bad(fmt.Sprintf("CSV illeggibile (%v)", err), "unreadable CSV")
+	if s.Metadata.Title == "" {
+		s.Metadata.Title = s.Title
 	}
-	if len(rows) < 2 {
-		return bad("il CSV non ha righe di dati", "the CSV has no data rows")
-	}
-	for _, c := range append(slices.Clone(s.Metadata.Dimensions), s.Metadata.Counts...) {
-		if !slices.Contains(rows[0], c) {
-			return bad(fmt.Sprintf("la colonna %q dei metadati manca nel CSV", c), "a column of the metadata is missing")
-		}
-	}
-	return nil
+	_, err := s.Metadata.Check(s.Content)
+	return err
 }
 
 // Submit stores a node's submission for review and returns it.
@@ -246,21 +236,7 @@ func discloseCSV(content []byte, counts []string, k int) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	var cols []int
-	for i, h := range rows[0] {
-		if slices.Contains(counts, h) {
-			cols = append(cols, i)
-		}
-	}
-	withheld := 0
-	for _, r := range rows[1:] {
-		for _, i := range cols {
-			if v, err := strconv.ParseFloat(strings.TrimSpace(r[i]), 64); err == nil && v > 0 && v < float64(k) {
-				r[i] = "c"
-				withheld++
-			}
-		}
-	}
+	withheld := local.Disclose(rows, counts, k)
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	w.WriteAll(rows)

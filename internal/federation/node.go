@@ -126,6 +126,9 @@ func OpenNode(dataDir string, client *http.Client, now func() time.Time) (*Node,
 	return newNode(dataDir, cfg, client, now)
 }
 
+// Dir returns the node's data dir.
+func (n *Node) Dir() string { return n.dir }
+
 // Config returns the node's configuration.
 func (n *Node) Config() NodeConfig { return n.cfg }
 
@@ -475,6 +478,33 @@ type VerifyReport struct {
 	Identical bool   `json:"identical"`
 }
 
+// Release returns the manifest and folder of the synced release computed
+// from the same data bank as the node's extract: the one whose
+// methodology and vintage the node's own computations must use.
+func (n *Node) Release() (*release.Manifest, string, error) {
+	b, err := os.ReadFile(filepath.Join(n.dir, extractDir, ExtractManifest))
+	if err != nil {
+		return nil, "", oml.Errorf(oml.ENOTFOUND, "nessun estratto sincronizzato / no extract synced").WithHint("eseguire prima oml sync --data %s", n.dir)
+	}
+	var ex Extract
+	if err := json.Unmarshal(b, &ex); err != nil {
+		return nil, "", err
+	}
+	infos, err := release.List(n.dir)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, in := range infos { // newest first
+		dir := filepath.Join(n.dir, release.ReleasesDir, in.ID)
+		var m release.Manifest
+		if b, err := os.ReadFile(filepath.Join(dir, release.ManifestFile)); err == nil && json.Unmarshal(b, &m) == nil && slices.Equal(m.Inputs, ex.Inputs) {
+			return &m, dir, nil
+		}
+	}
+	return nil, "", oml.Errorf(oml.ENOTFOUND, "nessuna release sincronizzata corrisponde ai dati dell'estratto / no synced release matches the extract's data").
+		WithHint("l'hub ha caricato nuovi dati dopo l'ultima release: attendere la prossima release e ripetere oml sync")
+}
+
 // Verify recomputes the common indicators of the node's territory from
 // its extract, with the catalogue and vintage of the release cut from the
 // same data bank, and compares the digest of its cells (the province, its
@@ -482,31 +512,9 @@ type VerifyReport struct {
 // in that release's manifest.
 func (n *Node) Verify(ctx context.Context, lists *classif.Lists, progress func(string)) (VerifyReport, error) {
 	rep := VerifyReport{Territory: n.cfg.Territory}
-	b, err := os.ReadFile(filepath.Join(n.dir, extractDir, ExtractManifest))
-	if err != nil {
-		return rep, oml.Errorf(oml.ENOTFOUND, "nessun estratto sincronizzato / no extract synced").WithHint("eseguire prima oml sync --data %s", n.dir)
-	}
-	var ex Extract
-	if err := json.Unmarshal(b, &ex); err != nil {
-		return rep, err
-	}
-	infos, err := release.List(n.dir)
+	man, relDir, err := n.Release()
 	if err != nil {
 		return rep, err
-	}
-	var man *release.Manifest
-	var relDir string
-	for _, in := range infos { // newest first
-		dir := filepath.Join(n.dir, release.ReleasesDir, in.ID)
-		var m release.Manifest
-		if b, err := os.ReadFile(filepath.Join(dir, release.ManifestFile)); err == nil && json.Unmarshal(b, &m) == nil && slices.Equal(m.Inputs, ex.Inputs) {
-			man, relDir = &m, dir
-			break
-		}
-	}
-	if man == nil {
-		return rep, oml.Errorf(oml.ENOTFOUND, "nessuna release sincronizzata corrisponde ai dati dell'estratto / no synced release matches the extract's data").
-			WithHint("l'hub ha caricato nuovi dati dopo l'ultima release: attendere la prossima release e ripetere oml sync")
 	}
 	rep.Release = man.Release.ID
 	if rep.Hub = man.TerritoryDigests[n.cfg.Territory]; rep.Hub == "" {

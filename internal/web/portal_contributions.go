@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/yuin/goldmark"
-
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/federation"
 	"github.com/regione-lombardia/oml/internal/release"
@@ -84,11 +82,9 @@ func (s *Server) pageContribution(r *http.Request, _ *release.Release) (*page, e
 	case federation.KindAnalysis:
 		// goldmark escapes raw HTML by default: a node cannot inject
 		// scripts into the hub's portal.
-		var b bytes.Buffer
-		if err := goldmark.Convert(content, &b); err != nil {
+		if body.HTML, err = s.renderAnalysis(r.Context(), content); err != nil {
 			return nil, err
 		}
-		body.HTML = template.HTML(b.String())
 	case federation.KindIntro:
 		for _, p := range strings.Split(strings.ReplaceAll(string(content), "\r\n", "\n"), "\n\n") {
 			if p = strings.TrimSpace(p); p != "" {

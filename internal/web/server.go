@@ -53,6 +53,10 @@ type Config struct {
 	// Federation, when set, makes the server a hub: /federation/v1 serves
 	// its nodes.
 	Federation *Federation
+	// Territory is the territory of the observatory that runs the server:
+	// a node's province; empty for the region. It names the observatory on
+	// the pages of its local data.
+	Territory string
 }
 
 // Server is the HTTP front of a data dir. It is safe for concurrent use.
@@ -69,6 +73,9 @@ type Server struct {
 	portal   *portal
 
 	fed *Federation
+
+	dataDir   string
+	territory string
 
 	// reportCache keeps the report files made for /rapporti/.
 	reportCache reportCache
@@ -89,7 +96,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, fmt.Errorf("web: no data dir")
 	}
-	s := &Server{log: cfg.Logger, lists: cfg.Lists, rowLimit: cfg.RowLimit, present: map[string][]string{}, fed: cfg.Federation}
+	s := &Server{log: cfg.Logger, lists: cfg.Lists, rowLimit: cfg.RowLimit, present: map[string][]string{}, fed: cfg.Federation,
+		dataDir: cfg.DataDir, territory: cfg.Territory}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -173,6 +181,13 @@ func (s *Server) mux() *http.ServeMux {
 	// Contributions change between releases: rendered at every request.
 	mux.Handle("GET /contributi", s.portalPage(s.pageContributions, false))
 	mux.Handle("GET /contributi/{id}", s.portalPage(s.pageContribution, false))
+	// Local data change whenever the observatory adds some: rendered at
+	// every request too.
+	mux.Handle("GET /locale", s.portalPage(s.pageLocal, false))
+	mux.Handle("GET /locale/dati/{slug}", s.portalPage(s.pageLocalDataset, false))
+	mux.Handle("GET /locale/geografie/{slug}", s.portalPage(s.pageLocalGeography, false))
+	mux.HandleFunc("GET /locale/dati/{slug}/dati.csv", s.serveLocalDataset)
+	mux.HandleFunc("GET /locale/geografie/{slug}/indicatori.csv", s.serveLocalGeography)
 	mux.HandleFunc("GET /rapporti/{file}", s.serveReport)
 	mux.HandleFunc("GET /contributi/{id}/dati.csv", s.serveContributionData)
 	mux.Handle("GET "+staticPrefix, s.portal.assets)

@@ -44,7 +44,9 @@ che lo usa una volta con oml node init. Il primo token rende la cartella dati un
 	if err != nil {
 		return err
 	}
-	if t, ok := method.NewNames(lists).Territory(terr); !ok || t.Level != oml.LevelProvince {
+	// A region (node:ITC4) is a member hub of a higher network; a
+	// province must be one of Lombardy's.
+	if t, ok := method.NewNames(lists).Territory(terr); federation.IsProvince(terr) && (!ok || t.Level != oml.LevelProvince) {
 		return usageError{oml.Errorf(oml.EINVALID, "%s non è una provincia lombarda / not a Lombardy province", terr).
 			WithHint("012 Varese, 013 Como, 014 Sondrio, 015 Milano, 016 Bergamo, 017 Brescia, 018 Pavia, 019 Cremona, 020 Mantova, 097 Lecco, 098 Lodi, 108 Monza e della Brianza")}
 	}

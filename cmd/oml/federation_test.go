@@ -342,6 +342,47 @@ func TestFederation(t *testing.T) {
 		t.Error("the report does not show the approved introduction")
 	}
 
+	// Hierarchy: the regional hub joins a national hub as member ITC4 and
+	// sends its latest release, aggregates only; the national hub verifies
+	// and publishes it on its network page, and refuses the member any
+	// microdata.
+	nat := t.TempDir()
+	natToken, stderr, code := run(t, "token", "create", "--data", nat, "--role", "node:ITC4", "--expires", "3650d")
+	if code != 0 {
+		t.Fatalf("national token: %s", stderr)
+	}
+	natBase, _ := startHub(t, bin, nat)
+	if stdout, stderr, code := proc(t, bin, "upstream", "--data", hub, "init", "--hub", natBase, "--token", strings.TrimSpace(natToken)); code != 0 || !strings.Contains(stdout, "membro ITC4") {
+		t.Fatalf("upstream init: exit %d %s%s", code, stdout, stderr)
+	}
+	latest, _ := release.List(hub)
+	var push federation.PushReport
+	stdout, stderr, code = proc(t, bin, "upstream", "--data", hub, "push", "--json")
+	if json.Unmarshal([]byte(stdout), &push); code != 0 || push.Release != latest[0].ID || push.Files != len(manifestOf(t, hub, latest[0].ID).Files)+3 || push.Info.ID != latest[0].ID {
+		t.Fatalf("upstream push: exit %d %+v %s", code, push, stderr)
+	}
+	if stdout, _, code := proc(t, bin, "upstream", "--data", hub, "push"); code != 0 || !strings.Contains(stdout, "già") {
+		t.Errorf("second push: exit %d %s", code, stdout)
+	}
+	if page := httpGet(t, natBase+"/rete"); !strings.Contains(page, "Lombardia") || !strings.Contains(page, latest[0].ID) {
+		t.Errorf("network page lacks the member's release:\n%s", page)
+	}
+	if got, want := httpGet(t, natBase+"/rete/ITC4/"+latest[0].ID+"/manifest.json"), readFile(t, filepath.Join(hub, "releases", latest[0].ID, release.ManifestFile)); got != want {
+		t.Error("the national hub serves another manifest than the member's")
+	}
+	if err := release.Verify(filepath.Join(nat, "federation", "network", "ITC4"), latest[0].ID); err != nil {
+		t.Errorf("member release on the national hub: %v", err)
+	}
+	natCred, err := federation.ParseToken(strings.TrimSpace(natToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	natReq, _ := http.NewRequest(http.MethodGet, natBase+"/federation/v1/extracts/ITC4", nil)
+	natCred.Sign(natReq, nil, time.Now())
+	if resp, err := http.DefaultClient.Do(natReq); err != nil || resp.StatusCode != 403 {
+		t.Errorf("a member asked for microdata: %v %v", err, resp)
+	}
+
 	// Node 016 cannot read 017's extract; requests are signed once.
 	cred, err := federation.ParseToken(tokens["016"])
 	if err != nil {
@@ -449,6 +490,15 @@ func httpGet(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return string(b)
 }

@@ -79,6 +79,7 @@ func (m *Main) commands() []command {
 		{"verify", "ricalcola il territorio e lo confronta con l'hub (nodo) / verify against the hub", (*Main).runVerify},
 		{"contribute", "invia un contributo all'hub (nodo) / send a contribution to the hub", (*Main).runContribute},
 		{"contributions", "rivede i contributi dei nodi (hub) / review the nodes' contributions", (*Main).runContributions},
+		{"upstream", "invia le release a un hub superiore (hub) / send releases to a higher hub", (*Main).runUpstream},
 		{"local", "dati e geografie locali dell'osservatorio / local data sets and geographies", (*Main).runLocal},
 		{"version", "versione e fonti dei dati incorporati / version and data sources", (*Main).runVersion},
 	}

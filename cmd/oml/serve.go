@@ -47,7 +47,9 @@ func (m *Main) serve(ctx context.Context, dir, addr string, tls tlsFiles) error 
 	if err != nil {
 		return err
 	}
-	if len(infos) == 0 {
+	_, keyErr := os.Stat(filepath.Join(dir, federation.KeyFile))
+	hub := keyErr == nil
+	if len(infos) == 0 && !hub {
 		return oml.Errorf(oml.EINVALID, "nessuna release in %s / no release to serve", dir).
 			WithHint("pubblicarne una con oml release --data %s (oppure provare oml demo)", dir)
 	}
@@ -55,7 +57,7 @@ func (m *Main) serve(ctx context.Context, dir, addr string, tls tlsFiles) error 
 	if _, err := os.Stat(filepath.Join(dir, federation.NodeFile)); err == nil {
 		cfg.Territory = localTerritory(dir)
 	}
-	if _, err := os.Stat(filepath.Join(dir, federation.KeyFile)); err == nil {
+	if hub {
 		key, err := federation.LoadKey(dir)
 		if err != nil {
 			return err
@@ -83,8 +85,12 @@ func (m *Main) serve(ctx context.Context, dir, addr string, tls tlsFiles) error 
 	if tls.cert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(m.Stdout, "Portale su / portal at %[4]s://%[1]s/ , API su / API at %[4]s://%[1]s/api/v1/ (release %[2]s, dati al %[3]s); Ctrl-C per fermare / to stop\n",
-		ln.Addr(), infos[0].ID, infos[0].Vintage, scheme)
+	if len(infos) > 0 {
+		fmt.Fprintf(m.Stdout, "Portale su / portal at %[4]s://%[1]s/ , API su / API at %[4]s://%[1]s/api/v1/ (release %[2]s, dati al %[3]s); Ctrl-C per fermare / to stop\n",
+			ln.Addr(), infos[0].ID, infos[0].Vintage, scheme)
+	} else {
+		fmt.Fprintf(m.Stdout, "Nessuna release propria: il portale risponde 404 fino alla prima, la rete è su / no release of its own yet; network at %s://%s/rete\n", scheme, ln.Addr())
+	}
 	if cfg.Federation != nil {
 		fmt.Fprintf(m.Stdout, "Hub della federazione / federation hub at %s://%s/federation/v1/\n", scheme, ln.Addr())
 	}

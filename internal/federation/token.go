@@ -97,15 +97,24 @@ func LoadKey(dataDir string) ([]byte, error) {
 	return LoadKey(dataDir)
 }
 
-// ParseRole checks a node role ("node:014") and returns its territory.
+// ParseRole checks a node role and returns its territory: a province's
+// ISTAT code ("node:014"), or a region's NUTS-2 code ("node:ITC4") for a
+// regional hub that is a member of a higher, national hub.
 func ParseRole(role string) (string, error) {
 	t, ok := strings.CutPrefix(role, "node:")
-	if !ok || len(t) != 3 || strings.Trim(t, "0123456789") != "" {
+	province := len(t) == 3 && strings.Trim(t, "0123456789") == ""
+	region := len(t) == 4 && strings.HasPrefix(t, "IT") && strings.Trim(t[2:], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+	if !ok || !province && !region {
 		return "", oml.Errorf(oml.EINVALID, "ruolo %q non valido / invalid role %q", role, role).
-			WithHint("un nodo ha il ruolo node:<codice ISTAT della provincia>, per esempio node:014")
+			WithHint("un nodo ha il ruolo node:<codice ISTAT della provincia>, per esempio node:014; un hub regionale membro di un hub nazionale node:<codice NUTS-2>, per esempio node:ITC4")
 	}
 	return t, nil
 }
+
+// IsProvince reports whether a node's territory is a province (nodes that
+// receive microdata extracts) rather than a region (members of a higher
+// hub, which exchange aggregates only).
+func IsProvince(territory string) bool { return len(territory) == 3 }
 
 // Issue returns a new token for role, valid for ttl from now.
 func Issue(key []byte, role string, ttl time.Duration, now time.Time) (string, Token, error) {

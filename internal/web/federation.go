@@ -41,6 +41,9 @@ func (s *Server) federationRoutes(mux *http.ServeMux) {
 		"GET /federation/v1/extracts/{territory}":        s.fedExtract,
 		"GET /federation/v1/extracts/{territory}/{file}": s.fedExtract,
 		"POST /federation/v1/contributions":              s.fedContribute,
+		"GET /federation/v1/aggregates/{id}":             s.fedAggregate,
+		"PUT /federation/v1/aggregates/{id}/{file...}":   s.fedAggregateFile,
+		"POST /federation/v1/aggregates/{id}":            s.fedAggregateInstall,
 	} {
 		mux.Handle(pattern, s.fedAuth(h))
 	}
@@ -55,9 +58,14 @@ func (s *Server) fedAuth(h fedHandler) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		var body []byte
 		if r.Body != nil {
-			b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, federation.MaxContribution+1<<20))
+			// The body is read whole: its sha256 is part of the signature.
+			limit, hint := int64(federation.MaxContribution+1<<20), "al massimo 8 MiB per contributo"
+			if r.Method == http.MethodPut {
+				limit, hint = federation.MaxAggregateFile, "al massimo 256 MiB per file di una release"
+			}
+			b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 			if err != nil {
-				s.writeError(w, r, oml.Errorf(oml.ETOOLARGE, "richiesta troppo grande / request too large").WithHint("al massimo 8 MiB per contributo"))
+				s.writeError(w, r, oml.Errorf(oml.ETOOLARGE, "richiesta troppo grande / request too large").WithHint("%s", hint))
 				return
 			}
 			body = b
@@ -116,6 +124,10 @@ func (s *Server) fedReleaseFile(w http.ResponseWriter, r *http.Request, _ federa
 // forbidden.
 func (s *Server) fedExtract(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
 	terr := r.PathValue("territory")
+	if !federation.IsProvince(tok.Territory) {
+		return oml.Errorf(oml.EFORBIDDEN, "il membro %s riceve soltanto aggregati, nessun microdato / member %s exchanges aggregates only", tok.Territory, tok.Territory).
+			WithHint("un hub regionale membro della rete invia le sue release con oml upstream push")
+	}
 	if terr != tok.Territory {
 		return oml.Errorf(oml.EFORBIDDEN, "il nodo %s non può leggere i microdati del territorio %s / node %s may not read territory %s", tok.Territory, terr, tok.Territory, terr).
 			WithHint("ogni nodo riceve l'estratto del proprio territorio soltanto")
@@ -163,4 +175,45 @@ func (s *Server) fedContribute(w http.ResponseWriter, r *http.Request, tok feder
 	w.Header().Set("Content-Type", mediaJSON)
 	w.WriteHeader(http.StatusCreated)
 	return json.NewEncoder(w).Encode(c)
+}
+
+// fedAggregate tells a member what the hub holds of one of its releases.
+func (s *Server) fedAggregate(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	st, err := s.fed.Hub.Aggregate(tok, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSONBody(w, st)
+}
+
+// fedAggregateFile receives one file of a member's release.
+func (s *Server) fedAggregateFile(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if err := s.fed.Hub.ReceiveAggregate(tok, r.PathValue("id"), r.PathValue("file"), body); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// fedAggregateInstall checks and installs a member's release; the
+// disclosure threshold is at least the hub's own.
+func (s *Server) fedAggregateInstall(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	k := s.builtin.Disclosure.K
+	info, err := s.fed.Hub.InstallAggregate(tok, r.PathValue("id"), k)
+	if err != nil {
+		return err
+	}
+	s.log.Info("member release installed", "member", tok.Territory, "release", info.ID)
+	w.Header().Set("Content-Type", mediaJSON)
+	w.WriteHeader(http.StatusCreated)
+	b, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }

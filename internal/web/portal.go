@@ -31,7 +31,7 @@ import (
 var templateFS embed.FS
 
 // pages are the templates of the portal, each with the layout.
-var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "reports", "contributions", "contribution", "local", "local-dataset", "local-geography", "error"}
+var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "reports", "contributions", "contribution", "local", "local-dataset", "local-geography", "network", "error"}
 
 // portal holds what the pages need besides the server: templates, static
 // files, maps and the cache of rendered pages.

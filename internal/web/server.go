@@ -186,6 +186,8 @@ func (s *Server) mux() *http.ServeMux {
 	mux.Handle("GET /locale", s.portalPage(s.pageLocal, false))
 	mux.Handle("GET /locale/dati/{slug}", s.portalPage(s.pageLocalDataset, false))
 	mux.Handle("GET /locale/geografie/{slug}", s.portalPage(s.pageLocalGeography, false))
+	mux.HandleFunc("GET /rete", s.pageNetwork)
+	mux.HandleFunc("GET /rete/{territory}/{id}/{file...}", s.serveMemberFile)
 	mux.HandleFunc("GET /locale/dati/{slug}/dati.csv", s.serveLocalDataset)
 	mux.HandleFunc("GET /locale/geografie/{slug}/indicatori.csv", s.serveLocalGeography)
 	mux.HandleFunc("GET /rapporti/{file}", s.serveReport)

@@ -309,17 +309,9 @@ Reviews the nodes' contributions on the hub.`)
 	status := fs.String("status", "", "solo questo stato (list) / only this status")
 	reason := fs.String("reason", "", "motivo (reject) / reason")
 	jsonOut := fs.Bool("json", false, "elenco JSON / JSON list")
-	// Options may follow the action and the id (list --status S, reject ID
-	// --reason R): parse again after each positional argument.
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	lists, err := classif.Load()
 	if err != nil {

@@ -47,16 +47,9 @@ computed on them.`)
 	source := fs.String("source", "", "fonte (geography)")
 	licence := fs.String("licence", "", "licenza (geography), es. CC-BY 4.0")
 	jsonOut := fs.Bool("json", false, "elenco JSON (list)")
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) == 0 {
 		fs.Usage()

@@ -179,6 +179,22 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseInterspersed parses args where options may follow the positional
+// arguments (list --status S, reject ID --reason R): it parses again after
+// each positional argument and returns them in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+}
+
 // dataDir returns the data directory: the flag, else $OML_DATA, else ./oml-data.
 func (m *Main) dataDir(flagValue string) string {
 	if flagValue != "" {

@@ -25,16 +25,9 @@ A hub as a member of a higher (national) hub: it sends its releases, aggregates 
 	token := fs.String("token", "", "token emesso dall'hub superiore (init) / token")
 	id := fs.String("release", "", "release da inviare (push; predefinita l'ultima) / release to send")
 	jsonOut := fs.Bool("json", false, "riepilogo JSON (push) / JSON summary")
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	dir := m.dataDir(*data)
 	switch {

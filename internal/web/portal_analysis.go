@@ -39,20 +39,11 @@ func (s *Server) chartHTML(ctx context.Context, n int, cq analysis.Chart, err er
 	if err != nil {
 		return notice(oml.ErrorMessage(err))
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, APIPrefix+"/data?"+cq.Query.Encode(), nil)
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, APIPrefix+"/data", nil)
 	if err != nil {
 		return notice(err.Error())
 	}
-	req, err := newRequest(hr, s.dataOp())
-	var d *dataRequest
-	if err == nil {
-		d, err = s.parseData(req)
-	}
-	var ds *oml.Dataset
-	if err == nil {
-		ds, err = d.rel.Select(d.query, s.names)
-		err = s.tooLarge(err)
-	}
+	d, ds, err := s.queryData(hr, cq.Query)
 	if err != nil {
 		return notice(oml.ErrorMessage(err))
 	}

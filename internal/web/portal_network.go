@@ -67,4 +67,3 @@ func (s *Server) serveMemberFile(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, nil, err)
 	}
 }
-

@@ -331,18 +331,7 @@ func (s *Server) pageQuery(r *http.Request, rel *release.Release) (*page, error)
 		body.Formats = append(body.Formats, link{URL: APIPrefix + "/data?" + fq.Encode(), Label: strings.ToUpper(string(f))})
 	}
 
-	hr := r.Clone(r.Context())
-	hr.URL = &url.URL{Path: APIPrefix + "/data", RawQuery: q.Encode()}
-	req, err := newRequest(hr, s.dataOp())
-	var d *dataRequest
-	if err == nil {
-		d, err = s.parseData(req)
-	}
-	var ds *oml.Dataset
-	if err == nil {
-		ds, err = d.rel.Select(d.query, s.names)
-		err = s.tooLarge(err)
-	}
+	_, ds, err := s.queryData(r, q)
 	if err != nil {
 		body.Error = &errorPage{}
 		return pg.withFormError(body.Error, err)
@@ -388,6 +377,26 @@ func cloneValues(q url.Values) url.Values {
 		out[k] = slices.Clone(v)
 	}
 	return out
+}
+
+// queryData runs a query of /api/v1/data in process, for a page: the same
+// checks, defaults and selection as the API, with the API's errors.
+func (s *Server) queryData(r *http.Request, q url.Values) (*dataRequest, *oml.Dataset, error) {
+	hr := r.Clone(r.Context())
+	hr.URL = &url.URL{Path: APIPrefix + "/data", RawQuery: q.Encode()}
+	req, err := newRequest(hr, s.dataOp())
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := s.parseData(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := d.rel.Select(d.query, s.names)
+	if err != nil {
+		return nil, nil, s.tooLarge(err)
+	}
+	return d, ds, nil
 }
 
 // dataOp is the operation of /api/v1/data.

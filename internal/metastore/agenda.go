@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/regione-lombardia/oml"
@@ -39,8 +40,8 @@ func (p Planned) Embargoed(now time.Time) bool {
 func (p *Planned) validate() error {
 	p.Title, p.Release = strings.TrimSpace(p.Title), strings.TrimSpace(p.Release)
 	switch {
-	case p.Title == "" || utf8.RuneCountInString(p.Title) > 300 || !utf8.ValidString(p.Title):
-		return oml.Errorf(oml.EINVALID, "titolo mancante o troppo lungo (al massimo 300 caratteri) / title missing or too long")
+	case p.Title == "" || utf8.RuneCountInString(p.Title) > 300 || !utf8.ValidString(p.Title) || strings.ContainsFunc(p.Title, unicode.IsControl):
+		return oml.Errorf(oml.EINVALID, "titolo mancante o non valido (una riga, al massimo 300 caratteri) / title missing or invalid")
 	case !utf8.ValidString(p.Content) || len(p.Content) > 1<<20:
 		return oml.Errorf(oml.EINVALID, "testo non valido o più lungo di 1 MiB / content invalid or longer than 1 MiB")
 	case p.Date.IsZero():

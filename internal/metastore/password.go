@@ -19,7 +19,7 @@ type PasswordParams struct {
 }
 
 // DefaultPasswordParams are OWASP's first argon2id configuration (m=19 MiB,
-// t=2, p=1; ADR 0012): about 30 ms on one core of the hub's 2-core
+// t=2, p=1; ADR 0012): about 24 ms on one core of the hub's 2-core
 // machine, with at most Options.MaxHashing hashes (76 MiB) at once.
 var DefaultPasswordParams = PasswordParams{Memory: 19 * 1024, Time: 2, Threads: 1}
 

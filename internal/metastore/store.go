@@ -90,11 +90,12 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 	}
 	path := filepath.Join(dataDir, File)
 	// SQLite gives its -wal and -shm files the mode of the database file.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-		return nil, oml.Errorf(oml.EINTERNAL, "impossibile aprire %s / cannot open %s", path, path).WithHint("%v", err)
-	} else {
-		f.Close()
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, &oml.Error{Code: oml.EUNAVAILABLE, Message: fmt.Sprintf("impossibile aprire %s / cannot open %s", path, path),
+			Hint: "controllare --data e i permessi della cartella", Err: err}
 	}
+	f.Close()
 	s := &Store{path: path, now: opts.Now, params: opts.Password}
 	if s.now == nil {
 		s.now = time.Now
@@ -108,7 +109,6 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 	s.hashes = make(chan struct{}, opts.MaxHashing)
 
 	common := "_pragma=busy_timeout(" + strconv.FormatInt(BusyTimeout.Milliseconds(), 10) + ")&_pragma=foreign_keys(1)"
-	var err error
 	// journal_mode(WAL) is persistent: readers and the writer do not block
 	// each other. synchronous(FULL) makes every committed audit entry
 	// durable across a power failure, at a cost irrelevant at this rate.
@@ -117,7 +117,6 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("metastore: %w", err)
 	}
 	s.w.SetMaxOpenConns(1)
-	s.w.SetConnMaxIdleTime(0)
 	if err := s.migrate(ctx); err != nil {
 		s.w.Close()
 		return nil, err

@@ -530,18 +530,20 @@ func TestTokens(t *testing.T) {
 	bad := []struct {
 		name    string
 		role    oml.Role
+		label   string
 		expires time.Time
 		code    string
 		want    string
 	}{
-		{"node role", oml.Role{Kind: oml.RoleNode, Territory: "014"}, t0.Add(time.Hour), oml.EINVALID, "non ha il ruolo node:014"},
-		{"public role", oml.Role{Kind: oml.RolePublic}, t0.Add(time.Hour), oml.EINVALID, "non ha il ruolo public"},
-		{"invalid role", oml.Role{Kind: "analyst"}, t0.Add(time.Hour), oml.EINVALID, "manca il territorio"},
-		{"past expiry", analyst, t0, oml.EINVALID, "scadenza"},
+		{"node role", oml.Role{Kind: oml.RoleNode, Territory: "014"}, "", t0.Add(time.Hour), oml.EINVALID, "non ha il ruolo node:014"},
+		{"public role", oml.Role{Kind: oml.RolePublic}, "", t0.Add(time.Hour), oml.EINVALID, "non ha il ruolo public"},
+		{"invalid role", oml.Role{Kind: "analyst"}, "", t0.Add(time.Hour), oml.EINVALID, "manca il territorio"},
+		{"past expiry", analyst, "", t0, oml.EINVALID, "scadenza"},
+		{"label with newline", analyst, "a\nb", t0.Add(time.Hour), oml.EINVALID, "etichetta"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := s.CreateToken(ctx, tt.role, "", tt.expires)
+			_, _, err := s.CreateToken(ctx, tt.role, tt.label, tt.expires)
 			wantCode(t, err, tt.code, tt.want)
 		})
 	}
@@ -794,6 +796,7 @@ func TestAgenda(t *testing.T) {
 		want string
 	}{
 		{"no title", metastore.Planned{Title: "  ", Date: day("2025-01-01")}, oml.EINVALID, "titolo mancante"},
+		{"two-line title", metastore.Planned{Title: "a\nb", Date: day("2025-01-01")}, oml.EINVALID, "una riga"},
 		{"no date", metastore.Planned{Title: "x"}, oml.EINVALID, "data di pubblicazione mancante"},
 		{"bad release", metastore.Planned{Title: "x", Date: day("2025-01-01"), Release: "../x y"}, oml.EINVALID, "identificativo di release"},
 		{"release taken", metastore.Planned{Title: "x", Date: day("2025-01-01"), Release: "20250331-1"}, oml.ECONFLICT, "è già nella voce"},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/regione-lombardia/oml"
@@ -54,8 +55,8 @@ func (s *Store) CreateToken(ctx context.Context, role oml.Role, label string, ex
 			WithHint("ruoli: analyst:TERRITORIO, editor:TERRITORIO, admin; i token dei nodi si creano con --role node:PROVINCIA")
 	}
 	label = strings.TrimSpace(label)
-	if !utf8.ValidString(label) || utf8.RuneCountInString(label) > 200 {
-		return "", Token{}, oml.Errorf(oml.EINVALID, "etichetta del token non valida (al massimo 200 caratteri) / invalid token label")
+	if !utf8.ValidString(label) || utf8.RuneCountInString(label) > 200 || strings.ContainsFunc(label, unicode.IsControl) {
+		return "", Token{}, oml.Errorf(oml.EINVALID, "etichetta del token non valida (una riga, al massimo 200 caratteri) / invalid token label")
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if !expires.After(now) {

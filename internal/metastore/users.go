@@ -267,7 +267,8 @@ func (s *Store) SetRoles(ctx context.Context, name string, roles oml.Roles) (Use
 // them) and appending user_add the first time, and renaming it when the
 // provider's name changed. The name must be valid and not taken by
 // another account (ECONFLICT). It does not log in: the web layer, having
-// verified the ID token, calls NewSession and appends login.
+// verified the ID token, calls NewSession (which refuses a disabled
+// account) and appends login.
 func (s *Store) UpsertOIDCUser(ctx context.Context, issuer, subject, name string) (User, error) {
 	if issuer == "" || subject == "" {
 		return User{}, oml.Errorf(oml.EINVALID, "identità OpenID Connect senza emittente o soggetto / OpenID Connect identity without issuer or subject")
@@ -349,10 +350,16 @@ func errLocked(until time.Time) *oml.Error {
 // the transaction that counts it.
 func (s *Store) Authenticate(ctx context.Context, name, password string) (User, error) {
 	now := s.now().UTC()
+	// The name tried is anyone's input: the log keeps at most 100
+	// characters of it, in valid UTF-8.
+	tried := strings.ToValidUTF8(name, "?")
+	if utf8.RuneCountInString(tried) > 100 {
+		tried = string([]rune(tried)[:100]) + "…"
+	}
 	if until, err := s.lockedUntil(ctx, s.r, name); err != nil {
 		return User{}, err
 	} else if now.Before(until) {
-		_, err := s.Append(ctx, Entry{Actor: name, Action: ActionLoginFailed, Object: name, Detail: "accesso sospeso / locked out"})
+		_, err := s.Append(ctx, Entry{Actor: tried, Action: ActionLoginFailed, Object: tried, Detail: "accesso sospeso / locked out"})
 		return User{}, errors.Join(errLocked(until), err)
 	}
 
@@ -435,7 +442,7 @@ func (s *Store) Authenticate(ctx context.Context, name, password string) (User, 
 				why += fmt.Sprintf("; %d tentativi falliti, accesso sospeso / %d failures, locked out", MaxFailures, MaxFailures)
 			}
 		}
-		_, err = s.appendTx(ctx, tx, Entry{Actor: name, Action: ActionLoginFailed, Object: name, Detail: why})
+		_, err = s.appendTx(ctx, tx, Entry{Actor: tried, Action: ActionLoginFailed, Object: tried, Detail: why})
 		return err
 	})
 	switch {

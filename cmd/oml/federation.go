@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,88 +16,6 @@ import (
 	"github.com/regione-lombardia/oml/internal/local"
 	"github.com/regione-lombardia/oml/internal/method"
 )
-
-// tokensLog lists the tokens a hub issued (never their secrets).
-const tokensLog = "federation/tokens.jsonl"
-
-// runToken is `oml token create`.
-func (m *Main) runToken(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{oml.Errorf(oml.EINVALID, "uso / usage: oml token create --data HUB --role node:CODICE [--expires 90d]")}
-	}
-	fs := m.newFlagSet("token create", "token create [--data HUB] --role node:CODICE [--expires 90d]",
-		`Crea il token di un nodo della federazione e lo stampa: va consegnato all'osservatorio (canale sicuro),
-che lo usa una volta con oml node init. Il primo token rende la cartella dati un hub (oml serve serve
-/federation/v1). Prints a node token; the first one makes the data dir a hub.`)
-	data := fs.String("data", "", "cartella dati dell'hub / hub data directory (default $OML_DATA o ./oml-data)")
-	role := fs.String("role", "", "node:CODICE, il codice ISTAT della provincia (node:014) / node role")
-	expires := fs.String("expires", "90d", "validità: giorni (90d) od ore (12h) / lifetime")
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	terr, err := federation.ParseRole(*role)
-	if err != nil {
-		return usageError{err.(*oml.Error)}
-	}
-	lists, err := classif.Load()
-	if err != nil {
-		return err
-	}
-	// A region (node:ITC4) is a member hub of a higher network; a
-	// province must be one of Lombardy's.
-	if t, ok := method.NewNames(lists).Territory(terr); federation.IsProvince(terr) && (!ok || t.Level != oml.LevelProvince) {
-		return usageError{oml.Errorf(oml.EINVALID, "%s non è una provincia lombarda / not a Lombardy province", terr).
-			WithHint("012 Varese, 013 Como, 014 Sondrio, 015 Milano, 016 Bergamo, 017 Brescia, 018 Pavia, 019 Cremona, 020 Mantova, 097 Lecco, 098 Lodi, 108 Monza e della Brianza")}
-	}
-	ttl, err := parseTTL(*expires)
-	if err != nil {
-		return usageError{err.(*oml.Error)}
-	}
-	dir := m.dataDir(*data)
-	key, err := federation.LoadKey(dir)
-	if err != nil {
-		return err
-	}
-	token, tok, err := federation.Issue(key, *role, ttl, m.Now())
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(tokensLog)), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, tokensLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	line, _ := json.Marshal(map[string]any{"id": tok.ID, "role": tok.Role, "expires": tok.Expires, "created": m.Now().UTC()})
-	_, err = f.Write(append(line, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(m.Stdout, token)
-	fmt.Fprintf(m.Stderr, "token %s per / for %s, valido fino al / valid until %s\n", tok.ID, tok.Role, tok.Expires.Format(time.DateOnly))
-	return nil
-}
-
-// parseTTL reads "90d" or "12h".
-func parseTTL(s string) (time.Duration, error) {
-	bad := oml.Errorf(oml.EINVALID, "--expires %q non valido / invalid --expires", s).WithHint("giorni (90d) od ore (12h)")
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.Atoi(n)
-		if err != nil || d <= 0 || d > 3650 {
-			return 0, bad
-		}
-		return time.Duration(d) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, bad
-	}
-	return d, nil
-}
 
 // runNode is `oml node init`.
 func (m *Main) runNode(ctx context.Context, args []string) error {

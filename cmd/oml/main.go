@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // Europe/Rome for the dates people type and read, on machines without a zone database
 
 	"golang.org/x/term"
 
@@ -73,7 +74,10 @@ func (m *Main) commands() []command {
 		{"release", "calcola gli indicatori e pubblica una release firmata / compute and publish a signed release", (*Main).runRelease},
 		{"serve", "pubblica il portale e l'API /api/v1 / serve the portal and the API", (*Main).runServe},
 		{"report", "produce il Rapporto territoriale in HTML, PDF o XLSX / territorial report", (*Main).runReport},
-		{"token", "crea il token di un nodo della federazione (hub) / create a node token", (*Main).runToken},
+		{"agenda", "calendario delle pubblicazioni ed embarghi / release agenda and embargoes", (*Main).runAgenda},
+		{"user", "utenti del portale e loro ruoli / portal accounts and roles", (*Main).runUser},
+		{"token", "token dei nodi della federazione e delle API / node and API tokens", (*Main).runToken},
+		{"audit", "mostra e verifica il registro di audit / show and verify the audit log", (*Main).runAudit},
 		{"node", "registra la cartella dati come nodo di un hub / register a node", (*Main).runNode},
 		{"sync", "scarica release ed estratto dall'hub (nodo) / pull from the hub", (*Main).runSync},
 		{"verify", "ricalcola il territorio e lo confronta con l'hub (nodo) / verify against the hub", (*Main).runVerify},

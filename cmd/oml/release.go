@@ -11,6 +11,7 @@ import (
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/duckdb"
 	"github.com/regione-lombardia/oml/internal/federation"
+	"github.com/regione-lombardia/oml/internal/metastore"
 	"github.com/regione-lombardia/oml/internal/method"
 	"github.com/regione-lombardia/oml/internal/release"
 )
@@ -59,8 +60,12 @@ give byte-identical files.`)
 		}
 		vint = t
 	}
-	info, sha, err := m.release(ctx, m.dataDir(*data), vint, !*asJSON)
+	dir := m.dataDir(*data)
+	info, sha, err := m.release(ctx, dir, vint, !*asJSON)
 	if err != nil {
+		return err
+	}
+	if err := m.auditPublish(ctx, dir, info, sha); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -68,6 +73,21 @@ give byte-identical files.`)
 	}
 	fmt.Fprintf(m.Stdout, "Release %s pubblicata: dati al %s, metodologia %s, mesi %s - %s.\n", info.ID, info.Vintage, info.MethodVersion, info.First, info.Last)
 	fmt.Fprintf(m.Stdout, "Release %s published; manifest sha256 %s\n", info.ID, sha)
+	return nil
+}
+
+// auditPublish appends release_publish for info to the audit log of dir.
+func (m *Main) auditPublish(ctx context.Context, dir string, info release.Info, sha string) error {
+	s, err := m.openMeta(ctx, dir, true)
+	if err == nil {
+		_, err = s.Append(m.actorContext(ctx), metastore.Entry{Action: metastore.ActionReleasePublish, Object: info.ID,
+			Detail: fmt.Sprintf("dati al / vintage %s, metodologia / methodology %s, manifest sha256 %s", info.Vintage, info.MethodVersion, sha)})
+		s.Close()
+	}
+	if err != nil {
+		return &oml.Error{Code: oml.ErrorCode(err), Message: fmt.Sprintf("release %s pubblicata, ma la voce del registro di audit non è stata scritta: %s / release published, audit entry not written", info.ID, oml.ErrorMessage(err)),
+			Hint: "la release è valida (oml release verify); annotare la pubblicazione a mano", Err: err}
+	}
 	return nil
 }
 

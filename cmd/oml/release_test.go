@@ -39,6 +39,18 @@ func TestReleaseTwiceIsByteIdentical(t *testing.T) {
 			t.Errorf("%s differs between %s and %s (%v)", filepath.Base(f), ids[0], ids[1], err)
 		}
 	}
+	// Each publication is in the audit log.
+	stdout, stderr, code := run(t, "audit", "--data", data, "--action", "release_publish", "--json")
+	if code != 0 || strings.Count(stdout, "\n") != 2 {
+		t.Fatalf("audit of the releases: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var e struct{ Actor, Object, Detail string }
+		json.Unmarshal([]byte(line), &e)
+		if e.Actor != "cli" || e.Object != ids[i] || !strings.Contains(e.Detail, "manifest sha256 ") {
+			t.Errorf("release_publish entry %s", line)
+		}
+	}
 	for _, id := range ids {
 		if _, stderr, code := run(t, "release", "verify", "--data", data, id); code != 0 {
 			t.Errorf("verify %s: exit %d: %s", id, code, stderr)
@@ -54,7 +66,7 @@ func TestReleaseTwiceIsByteIdentical(t *testing.T) {
 	if err := os.WriteFile(f, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := run(t, "release", "verify", "--data", data, ids[0])
+	_, stderr, code = run(t, "release", "verify", "--data", data, ids[0])
 	if code == 0 || !strings.Contains(stderr, filepath.Base(f)) {
 		t.Fatalf("tampered release: exit %d, stderr %q (must fail naming the file)", code, stderr)
 	}

@@ -50,7 +50,7 @@ func TestTokenCommand(t *testing.T) {
 		{"bad role", "", []string{"token", "create", "--data", data, "--role", "analyst:LOM"}, exitUsage, "la Lombardia si scrive ITC4"},
 		{"public", "", []string{"token", "create", "--data", data, "--role", "public"}, exitUsage, "un solo ruolo"},
 		{"two roles", "", []string{"token", "create", "--data", data, "--role", "admin,analyst:016"}, exitUsage, "un solo ruolo"},
-		{"node of the region", "", []string{"token", "create", "--data", data, "--role", "node:ITC4"}, exitUsage, "ruolo \"node:ITC4\" non valido"},
+		{"node of another region's form", "", []string{"token", "create", "--data", data, "--role", "node:LOM"}, exitUsage, "ruolo \"node:LOM\" non valido"},
 		{"node outside Lombardy", "", []string{"token", "create", "--data", data, "--role", "node:001"}, exitUsage, "001 non è una provincia lombarda"},
 		{"bad expiry", "", []string{"token", "create", "--data", data, "--role", "admin", "--expires", "tomorrow"}, exitUsage, "--expires \"tomorrow\" non valido"},
 		{"revoke without id", "", []string{"token", "revoke", "--data", data}, exitUsage, "Uso / usage"},

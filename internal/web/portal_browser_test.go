@@ -353,7 +353,7 @@ func TestPortalAccessibility(t *testing.T) {
     return {id: v.id, impact: v.impact || '', help: v.help, nodes: v.nodes.slice(0, 5).map(function (n) { return n.target.join(' '); })};
   }));
 })`
-	for _, page := range []string{"/", "/territorio/016", "/confronta", "/dati", "/rapporti", "/rapporti/016.html"} {
+	for _, page := range []string{"/", "/territorio/016", "/confronta", "/dati", "/rapporti", "/rapporti/016.html", "/locale", "/rete"} {
 		t.Run(strings.Trim(strings.ReplaceAll(page, "/", "_"), "_"), func(t *testing.T) {
 			b.do(t, chromedp.Navigate(ts.URL+page), chromedp.WaitReady(chromedp.CSS("body")))
 			eval[bool](t, b, string(src)+";true")

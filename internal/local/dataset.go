@@ -99,6 +99,39 @@ func (e RowErrors) Error() string {
 	return b.String()
 }
 
+// eachRecord calls fn with every well-formed record of r and its line, and
+// returns the malformed ones. A record with the wrong number of fields is
+// skipped; any other error of the reader ends the reading.
+func eachRecord(r *csv.Reader, fn func(line int, rec []string)) RowErrors {
+	var errs RowErrors
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return errs
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			errs = append(errs, RowError{line, fmt.Sprintf("CSV non valido (%v)", err)})
+			if pe == nil || pe.Err != csv.ErrFieldCount {
+				return errs
+			}
+			continue
+		}
+		fn(line, rec)
+	}
+}
+
+// merge returns the errors of e and more, by line.
+func (e RowErrors) merge(more RowErrors) RowErrors {
+	out := append(slices.Clone(e), more...)
+	slices.SortStableFunc(out, func(a, b RowError) int { return a.Line - b.Line })
+	return out
+}
+
 // rejected wraps row errors into the user's error.
 func rejected(what string, errs RowErrors) error {
 	return &oml.Error{Code: oml.EINVALID,
@@ -142,23 +175,7 @@ func (m *DatasetMeta) Check(content []byte) (int, error) {
 	}
 	var errs RowErrors
 	rows := 0
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			errs = append(errs, RowError{line, fmt.Sprintf("CSV non valido (%v)", err)})
-			if pe == nil || pe.Err != csv.ErrFieldCount {
-				break
-			}
-			continue
-		}
+	malformed := eachRecord(r, func(line int, rec []string) {
 		rows++
 		for _, i := range counts {
 			v := strings.TrimSpace(rec[i])
@@ -169,7 +186,8 @@ func (m *DatasetMeta) Check(content []byte) (int, error) {
 				errs = append(errs, RowError{line, fmt.Sprintf("colonna %s: %q non è un conteggio (numero non negativo)", header[i], v)})
 			}
 		}
-	}
+	})
+	errs = malformed.merge(errs)
 	if len(errs) > 0 {
 		return rows, rejected("dati locali", errs)
 	}

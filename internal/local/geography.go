@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -85,46 +83,33 @@ func ParseAreas(content []byte, lists *classif.Lists, territory string) ([]class
 	var areas []classif.Area
 	index := map[string]int{}
 	seen := map[string]int{} // comune -> line
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			errs = append(errs, RowError{line, fmt.Sprintf("CSV non valido (%v)", err)})
-			break
-		}
+	malformed := eachRecord(r, func(line int, rec []string) {
 		if len(rec) <= max(ci, ai, ni) {
 			errs = append(errs, RowError{line, fmt.Sprintf("%d colonne invece di %d", len(rec), len(header))})
-			continue
+			return
 		}
 		code, area, name := strings.TrimSpace(rec[ci]), strings.TrimSpace(rec[ai]), strings.TrimSpace(rec[ni])
 		c, ok := lists.Comune(code)
 		switch {
 		case !ok:
 			errs = append(errs, RowError{line, fmt.Sprintf("comune %q sconosciuto", code)})
-			continue
+			return
 		case !c.Lombardy || c.Suppressed:
 			errs = append(errs, RowError{line, fmt.Sprintf("il comune %s (%s) non è un comune lombardo attuale", c.Istat, c.Name)})
-			continue
+			return
 		case territory != oml.RegionCode && c.Province != territory:
 			errs = append(errs, RowError{line, fmt.Sprintf("il comune %s (%s) non è nel territorio %s dell'osservatorio", c.Istat, c.Name, territory)})
-			continue
+			return
 		case !areaCodeRE.MatchString(area):
 			errs = append(errs, RowError{line, fmt.Sprintf("codice area %q non valido (lettere, cifre, - e _, fino a 32)", area)})
-			continue
+			return
 		case name == "":
 			errs = append(errs, RowError{line, "nome_area vuoto"})
-			continue
+			return
 		}
 		if l, dup := seen[c.Istat]; dup {
 			errs = append(errs, RowError{line, fmt.Sprintf("il comune %s (%s) è già nella riga %d: un comune sta in una sola area", c.Istat, c.Name, l)})
-			continue
+			return
 		}
 		seen[c.Istat] = line
 		i, ok := index[area]
@@ -136,13 +121,14 @@ func ParseAreas(content []byte, lists *classif.Lists, territory string) ([]class
 		a := &areas[i]
 		if a.Name != name {
 			errs = append(errs, RowError{line, fmt.Sprintf("l'area %s ha già il nome %q", area, a.Name)})
-			continue
+			return
 		}
 		if a.Province != c.Province {
 			a.Province = territory // an area across provinces belongs to the region
 		}
 		a.Comuni = append(a.Comuni, c.Istat)
-	}
+	})
+	errs = malformed.merge(errs)
 	if len(errs) > 0 {
 		return nil, rejected("tabella comuni-aree", errs)
 	}

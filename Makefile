@@ -10,7 +10,9 @@ build: assets
 
 ## assets: the portal's npm packages (pinned in package-lock.json) installed, and built into
 ## internal/web/static/vendor, which the binary embeds (not committed): Bootstrap Italia's CSS
-## purged of the rules no template uses, ECharts bundled with only what oml.js draws, fonts.
+## purged of the rules no template uses and of the @font-face no rule uses (a VideoJS icon font
+## inlined as data:, which the portal's Content-Security-Policy refuses), ECharts bundled with only
+## what oml.js draws, fonts.
 VENDOR    := internal/web/static/vendor
 WEB_SRC   := $(wildcard internal/web/templates/*.html) $(filter-out %_test.go,$(wildcard internal/web/*.go)) internal/web/static/oml.js
 assets: $(VENDOR)/.npm $(VENDOR)/bootstrap-italia.min.css $(VENDOR)/echarts.min.js
@@ -22,7 +24,7 @@ $(VENDOR)/.npm: package.json package-lock.json
 	cp node_modules/bootstrap-italia/dist/fonts/Roboto_Mono/roboto-mono-v13-latin-ext_latin-regular.woff2 $(VENDOR)/fonts/
 	touch $@
 $(VENDOR)/bootstrap-italia.min.css: $(VENDOR)/.npm $(WEB_SRC)
-	node_modules/.bin/purgecss --css node_modules/bootstrap-italia/dist/css/bootstrap-italia.min.css \
+	node_modules/.bin/purgecss --font-face --css node_modules/bootstrap-italia/dist/css/bootstrap-italia.min.css \
 	  --content $(WEB_SRC) --output $(VENDOR)/
 $(VENDOR)/echarts.min.js: $(VENDOR)/.npm internal/web/charts/echarts.js
 	node_modules/.bin/esbuild internal/web/charts/echarts.js --bundle --minify --format=iife \

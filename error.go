@@ -8,15 +8,16 @@ import (
 // Error codes. Each maps to one HTTP status in internal/web and to one exit
 // status in cmd/oml; nothing else inspects them.
 const (
-	EINVALID      = "invalid"      // the caller's input is wrong (usage, file format, parameter)
-	ENOTFOUND     = "not_found"    // the named thing does not exist
-	ECONFLICT     = "conflict"     // the request clashes with the current state
-	EUNAUTHORIZED = "unauthorized" // credentials are missing or wrong
-	EFORBIDDEN    = "forbidden"    // credentials are valid but do not grant this
-	ETOOLARGE     = "too_large"    // the request asks for more than one call may return
-	EINTEGRITY    = "integrity"    // stored data fail verification (checksum or signature)
-	EUNAVAILABLE  = "unavailable"  // a tool or service the operation needs is missing here (Chromium for a PDF)
-	EINTERNAL     = "internal"     // a fault of the software or of the machine
+	EINVALID      = "invalid"           // the caller's input is wrong (usage, file format, parameter)
+	ENOTFOUND     = "not_found"         // the named thing does not exist
+	ECONFLICT     = "conflict"          // the request clashes with the current state
+	EUNAUTHORIZED = "unauthorized"      // credentials are missing or wrong
+	EFORBIDDEN    = "forbidden"         // credentials are valid but do not grant this
+	ETOOLARGE     = "too_large"         // the request asks for more than one call may return
+	ETOOMANY      = "too_many_requests" // the caller sent more requests than its rate allows; retry later
+	EINTEGRITY    = "integrity"         // stored data fail verification (checksum or signature)
+	EUNAVAILABLE  = "unavailable"       // a tool or service the operation needs is missing here (Chromium for a PDF)
+	EINTERNAL     = "internal"          // a fault of the software or of the machine
 )
 
 // Error is the error type users see. Message and Hint are written for a

@@ -107,5 +107,7 @@ computes the common indicators, publishes a signed release and serves it in the 
 	}
 	fmt.Fprintln(m.Stdout)
 	fmt.Fprintf(m.Stdout, "4/4 ")
-	return m.serve(ctx, dir, *addr, tlsFiles{})
+	so := defaultServeOptions()
+	so.addr = *addr
+	return m.serve(ctx, dir, so)
 }

@@ -71,38 +71,81 @@ func loadAssets() (*assets, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		hash := hex.EncodeToString(sum[:8])
-		ext := path.Ext(name)
-		as := &asset{
-			url:         staticPrefix + strings.TrimSuffix(name, ext) + "." + hash + ext,
-			contentType: mime.TypeByExtension(ext),
-			body:        body,
-			etag:        `"` + hash + `"`,
-		}
-		if as.contentType == "" {
-			as.contentType = mediaOctet
-		}
-		if ext == ".woff2" {
-			as.contentType = "font/woff2"
-		}
-		if compressible(as.contentType) || strings.Contains(as.contentType, "javascript") || ext == ".svg" {
-			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-			zw.Write(body)
-			zw.Close()
-			if buf.Len() < len(body)*9/10 {
-				as.gz = buf.Bytes()
-			}
-		}
-		a.byName[name] = as
-		a.byURL[as.url] = as
+		a.add(name, body)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
+	// The fonts' CSS names the fonts by their hashed URLs, so it is made
+	// here, after them; it is a file of its own, not an inline <style>,
+	// so that the pages' Content-Security-Policy needs no 'unsafe-inline'.
+	css, err := a.fontFaces()
+	if err != nil {
+		return nil, err
+	}
+	a.add(fontsCSS, css)
 	return a, nil
+}
+
+// add names body by the first 8 bytes of its sha256, gzips it when that
+// pays, and adds it as the static file name.
+func (a *assets) add(name string, body []byte) {
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:8])
+	ext := path.Ext(name)
+	as := &asset{
+		url:         staticPrefix + strings.TrimSuffix(name, ext) + "." + hash + ext,
+		contentType: mime.TypeByExtension(ext),
+		body:        body,
+		etag:        `"` + hash + `"`,
+	}
+	if as.contentType == "" {
+		as.contentType = mediaOctet
+	}
+	if ext == ".woff2" {
+		as.contentType = "font/woff2"
+	}
+	if compressible(as.contentType) || strings.Contains(as.contentType, "javascript") || ext == ".svg" {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		if buf.Len() < len(body)*9/10 {
+			as.gz = buf.Bytes()
+		}
+	}
+	a.byName[name] = as
+	a.byURL[as.url] = as
+}
+
+// fontsCSS is the static file that declares the embedded fonts.
+const fontsCSS = "fonts.css"
+
+// fontFaces declares the embedded fonts at their content-hashed URLs (the
+// CSS of Bootstrap Italia names the families but loads no file itself).
+func (a *assets) fontFaces() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("/* oml portal: the embedded fonts, at their content-hashed URLs. */\n")
+	for _, f := range []struct {
+		family, file, style string
+		weight              int
+	}{
+		{"Titillium Web", "titillium-web-v10-latin-ext_latin-300.woff2", "normal", 300},
+		{"Titillium Web", "titillium-web-v10-latin-ext_latin-regular.woff2", "normal", 400},
+		{"Titillium Web", "titillium-web-v10-latin-ext_latin-italic.woff2", "italic", 400},
+		{"Titillium Web", "titillium-web-v10-latin-ext_latin-600.woff2", "normal", 600},
+		{"Titillium Web", "titillium-web-v10-latin-ext_latin-700.woff2", "normal", 700},
+		{"Roboto Mono", "roboto-mono-v13-latin-ext_latin-regular.woff2", "normal", 400},
+	} {
+		font, ok := a.byName["vendor/fonts/"+f.file]
+		if !ok {
+			return nil, fmt.Errorf("web: file del portale mancante / portal asset missing: vendor/fonts/%s (eseguire `make assets`)", f.file)
+		}
+		fmt.Fprintf(&b, "@font-face{font-family:'%s';font-style:%s;font-weight:%d;font-display:swap;src:url(%s) format('woff2')}\n",
+			f.family, f.style, f.weight, font.url)
+	}
+	return b.Bytes(), nil
 }
 
 // URL returns the content-hashed URL of the static file name; it panics
@@ -124,7 +167,6 @@ func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("ETag", as.etag)
 	if as.gz != nil {
 		h.Set("Vary", "Accept-Encoding")

@@ -96,3 +96,38 @@ func BenchmarkCodes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHardening measures what the hardening layers add to a request
+// (request id, client, security headers, metrics, access log at a level
+// that drops it, body limit, rate limit): a cheap API request (a 304)
+// through the router alone, through Handler, and through Handler with the
+// rate limit on.
+//
+//	go test ./internal/web -run '^$' -bench Hardening -benchmem
+func BenchmarkHardening(b *testing.B) {
+	f := releasetest.Build(b)
+	plain := newServer(b, f.DataDir)
+	limited := newServer(b, f.DataDir, func(c *Config) { c.RateLimit = RateLimit{Rate: 1e9, Burst: 1e9} })
+	for _, bb := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"router", routed(plain.mux())},
+		{"handler", plain.Handler()},
+		{"handler+ratelimit", limited.Handler()},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/api/v1/data?indicator=attivazioni&territory=016&freq=M&from=latestMINUS23&to=latest", nil)
+			w := httptest.NewRecorder()
+			bb.h.ServeHTTP(w, req)
+			req.Header.Set("If-None-Match", w.Header().Get("ETag"))
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				bb.h.ServeHTTP(w, req)
+				if w.Code != http.StatusNotModified {
+					b.Fatal(w.Code)
+				}
+			}
+		})
+	}
+}

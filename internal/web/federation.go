@@ -45,7 +45,7 @@ func (s *Server) federationRoutes(mux *http.ServeMux) {
 		"PUT /federation/v1/aggregates/{id}/{file...}":   s.fedAggregateFile,
 		"POST /federation/v1/aggregates/{id}":            s.fedAggregateInstall,
 	} {
-		mux.Handle(pattern, s.fedAuth(h))
+		mux.Handle(pattern, s.long(s.fedAuth(h)))
 	}
 	mux.HandleFunc("/federation/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, oml.Errorf(oml.ENOTFOUND, "%s non è un indirizzo della federazione / not a federation address", r.URL.Path))
@@ -76,7 +76,7 @@ func (s *Server) fedAuth(h fedHandler) http.Handler {
 			err = h(w, r, tok)
 		}
 		if err != nil {
-			s.log.Info("federation refused", "path", r.URL.Path, "err", err.Error())
+			s.log.Info("federation refused", "id", RequestID(r), "path", r.URL.Path, "err", err.Error())
 			s.writeError(w, r, err)
 		}
 	})

@@ -129,7 +129,8 @@ func openAPIParam(p param) object {
 
 // openAPIResponses describes the responses of op: 200 with its media
 // types, 304 (every success carries an entity tag), the errors of the
-// operation, and 400 (an unknown parameter) and 500 for all.
+// operation, and 400 (an unknown parameter), 429 (the rate limit) and 500
+// for all.
 func (s *Server) openAPIResponses(op *operation) object {
 	content := object{}
 	for _, ct := range op.Produces {
@@ -175,13 +176,16 @@ func (s *Server) openAPIResponses(op *operation) object {
 		"304": object{"description": "Non modificato: la copia del client (If-None-Match) è ancora valida / Not modified"},
 	}
 	statuses := append([]int{http.StatusBadRequest}, op.Errors...)
-	statuses = append(statuses, http.StatusInternalServerError)
+	statuses = append(statuses, http.StatusTooManyRequests, http.StatusInternalServerError)
 	for _, st := range statuses {
 		out[strconv.Itoa(st)] = object{
 			"description": http.StatusText(st),
 			"content":     object{"application/json": object{"schema": ref("Error")}},
 		}
 	}
+	limited := out["429"].(object)
+	limited["description"] = "Troppe richieste da questo client (codice too_many_requests): riprovare dopo Retry-After secondi / Too many requests from this client; retry after Retry-After seconds"
+	limited["headers"] = object{"Retry-After": object{"description": "secondi da attendere / seconds to wait", "schema": object{"type": "integer"}}}
 	return out
 }
 

@@ -247,7 +247,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		if got := docParams(d, "query"); !slices.Equal(got, want) {
 			t.Errorf("%s: documented query parameters %v, the handler accepts %v", key, got, want)
 		}
-		for _, st := range []string{"200", "304", "400", "500"} {
+		for _, st := range []string{"200", "304", "400", "429", "500"} {
 			if _, ok := d["responses"].(map[string]any)[st]; !ok {
 				t.Errorf("%s: response %s not documented", key, st)
 			}

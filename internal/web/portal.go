@@ -53,7 +53,6 @@ func newPortal() (*portal, error) {
 	}
 	funcs := template.FuncMap{
 		"asset": p.assets.URL,
-		"fonts": p.fontFaces,
 		"date":  itfmt.Date,
 	}
 	for _, name := range pages {
@@ -65,27 +64,6 @@ func newPortal() (*portal, error) {
 	}
 	p.cache.entries = map[string]*renderedPage{}
 	return p, nil
-}
-
-// fontFaces declares the embedded fonts at their content-hashed URLs (the
-// CSS of Bootstrap Italia names the families but loads no file itself).
-func (p *portal) fontFaces() template.CSS {
-	var b strings.Builder
-	for _, f := range []struct {
-		family, file, style string
-		weight              int
-	}{
-		{"Titillium Web", "titillium-web-v10-latin-ext_latin-300.woff2", "normal", 300},
-		{"Titillium Web", "titillium-web-v10-latin-ext_latin-regular.woff2", "normal", 400},
-		{"Titillium Web", "titillium-web-v10-latin-ext_latin-italic.woff2", "italic", 400},
-		{"Titillium Web", "titillium-web-v10-latin-ext_latin-600.woff2", "normal", 600},
-		{"Titillium Web", "titillium-web-v10-latin-ext_latin-700.woff2", "normal", 700},
-		{"Roboto Mono", "roboto-mono-v13-latin-ext_latin-regular.woff2", "normal", 400},
-	} {
-		fmt.Fprintf(&b, "@font-face{font-family:'%s';font-style:%s;font-weight:%d;font-display:swap;src:url(%s) format('woff2')}",
-			f.family, f.style, f.weight, p.assets.URL("vendor/fonts/"+f.file))
-	}
-	return template.CSS(b.String())
 }
 
 // page is what a page handler returns: the template, the title and the
@@ -278,7 +256,6 @@ func (s *Server) render(pg *page, info *release.Info) (*renderedPage, error) {
 func writePage(w http.ResponseWriter, r *http.Request, rp *renderedPage) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Vary", "Accept-Encoding")
 	if rp.status != http.StatusOK {
 		h.Set("Cache-Control", "no-store")
@@ -322,7 +299,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, info *release
 	case status == http.StatusNotFound:
 		body.Title = "Pagina non trovata"
 	case status >= 500 || !errors.As(err, &oe):
-		s.log.Error("portal error", "path", r.URL.RequestURI(), "err", err.Error())
+		s.log.Error("portal error", "id", RequestID(r), "uri", s.logURI(r), "err", err.Error())
 		status = http.StatusInternalServerError
 		body = errorPage{Title: "Errore interno", Message: "Si è verificato un errore del server. / The server failed to build this page.",
 			Hint: "Riprovare tra poco; se l'errore persiste, segnalarlo all'osservatorio. / Try again later."}

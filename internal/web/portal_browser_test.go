@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,14 +19,17 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/input"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
 // The portal in a real headless Chromium (Debian's chromium, which `make
-// test` installs): pages load without console errors, charts are drawn,
-// the map leads to a province, the query builder's CSV download holds the
-// API's numbers, and axe-core finds no serious or critical WCAG 2.1 AA
-// violation.
+// test` installs): pages load without console errors and without any
+// violation of their Content-Security-Policy, charts are drawn (and their
+// tooltips shown), the map leads to a province, the query builder's CSV
+// download holds the API's numbers, and axe-core finds no serious or
+// critical WCAG 2.1 AA violation.
 //
 // OML_PORTAL_DATA=DIR runs the tests on the releases of another data dir
 // (the fixture's otherwise); OML_SCREENSHOTS=DIR saves desktop and mobile
@@ -47,21 +51,42 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// page records what a browser tab reports: console errors and uncaught
-// exceptions.
+// tab records what a browser tab reports: console errors, uncaught
+// exceptions and violations of the page's Content-Security-Policy.
 type tab struct {
 	ctx    context.Context
 	mu     sync.Mutex
 	errors []string
 }
 
+// failures returns (and forgets) what went wrong in the tab since the
+// last call: console errors, uncaught exceptions, and the CSP violations
+// the page reported (securitypolicyviolation events, which cspListener
+// records; Chromium also logs them as errors).
 func (b *tab) failures() []string {
+	var violations []string
+	if err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(function () { var v = window.__cspViolations || []; window.__cspViolations = []; return v; })()`))
+		violations = v
+		return err
+	})); err != nil {
+		violations = append(violations, "reading the CSP violations: "+err.Error())
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := b.errors
+	out := append(b.errors, violations...)
 	b.errors = nil
 	return out
 }
+
+// cspListener runs in every document the tab opens, before the page's
+// own scripts (which the page's CSP does not cover: the browser injects
+// it), and records every violation of the page's Content-Security-Policy.
+const cspListener = `window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__cspViolations.push('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') +
+    (e.sourceFile ? ' at ' + e.sourceFile + ':' + e.lineNumber : '') + (e.sample ? ' (' + e.sample + ')' : ''));
+});`
 
 // newTab starts Chromium with the flags this machine needs (no sandbox as
 // root, no background networking) and returns a tab that records errors.
@@ -83,7 +108,10 @@ func newTab(t *testing.T) *tab {
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	b := &tab{ctx: ctx}
 	msgs := chromedp.Console(ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener})
+		return err
+	})); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	go func() {
@@ -180,12 +208,39 @@ func TestPortalInBrowser(t *testing.T) {
 	ts := portalServer(t)
 	b := newTab(t)
 
-	// Home: charts drawn, no console error.
+	// Home: charts drawn, no console error, no CSP violation; the
+	// policy is in force.
 	b.do(t, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#andamento canvas")))
 	if h := b.text(t, "h1"); h != "Il lavoro in Lombardia" {
 		t.Errorf("home h1 = %q", h)
 	}
 	checkCharts(t, b, "home", 2)
+	if csp := get(t, ts, "/").Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Fatalf("the home page has no Content-Security-Policy: %q", csp)
+	}
+
+	// A chart's tooltip, drawn as DOM nodes styled through the CSSOM,
+	// breaks no rule of the policy.
+	rect := eval[[]float64](t, b, `(function () {
+  var el = document.querySelector('#andamento'); el.scrollIntoView({block: 'center', behavior: 'instant'});
+  var r = el.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];
+})()`)
+	b.do(t, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0]-10, rect[1]), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0], rect[1]))
+	b.do(t, chromedp.WaitVisible(chromedp.CSS("#andamento .oml-tip-head")))
+	if tip := b.text(t, "#andamento .oml-tip-head"); tip == "" {
+		t.Error("the tooltip has no heading")
+	}
+	for _, e := range b.failures() {
+		t.Errorf("home, tooltip: %s", e)
+	}
+
+	// The control: markup the policy refuses is reported, so the check
+	// above can fail.
+	eval[bool](t, b, `document.body.insertAdjacentHTML('beforeend', '<div style="color: red">x</div>'); true`)
+	time.Sleep(200 * time.Millisecond)
+	if fs := b.failures(); !slices.ContainsFunc(fs, func(f string) bool { return strings.Contains(f, "CSP violation: style-src") }) {
+		t.Errorf("an inline style attribute was not reported as a CSP violation: %q", fs)
+	}
 
 	// A click on Bergamo in the map leads to its page, with its charts.
 	b.do(t, chromedp.Click(chromedp.CSS(`svg.oml-map a[href="/territorio/016"] path`)),

@@ -159,7 +159,12 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", f.media)
-	h.Set("X-Content-Type-Options", "nosniff")
+	switch format {
+	case "html":
+		h.Set("Content-Security-Policy", cspReport)
+	case "pdf":
+		h.Set("Content-Security-Policy", cspDocument)
+	}
 	disp := "attachment"
 	if f.inline {
 		disp = "inline"

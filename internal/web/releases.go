@@ -183,6 +183,40 @@ func (rs *releases) lookup(id string) *openRelease {
 	return o
 }
 
+// releaseState is how far the opening of a release has gone.
+type releaseState int
+
+const (
+	releaseAbsent  releaseState = iota // not open, nor being opened
+	releaseOpening                     // being opened
+	releaseOpen                        // open and verified
+	releaseFailed                      // failed to open, less than retryAfter ago
+)
+
+// state returns how far the opening of release id has gone, without
+// opening it.
+func (rs *releases) state(id string) releaseState {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	i := slices.IndexFunc(rs.open, func(o *openRelease) bool { return o.id == id })
+	if i < 0 {
+		return releaseAbsent
+	}
+	o := rs.open[i]
+	select {
+	case <-o.ready:
+	default:
+		return releaseOpening
+	}
+	switch {
+	case o.err == nil:
+		return releaseOpen
+	case rs.now().Sub(o.failed) < retryAfter:
+		return releaseFailed
+	}
+	return releaseAbsent
+}
+
 // release returns the release a request asks for with its parameter
 // "release" (or the path parameter of the same meaning): the given id, or
 // the latest when it is empty or "latest". explicit reports whether the

@@ -54,6 +54,8 @@ func StatusOf(code string) int {
 		return http.StatusForbidden
 	case oml.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case oml.ETOOMANY:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError // EINTEGRITY, EINTERNAL and anything else
 }
@@ -83,7 +85,7 @@ func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status
 	code := oml.ErrorCode(err)
 	if status >= 500 {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "api error",
-			slog.String("method", r.Method), slog.String("path", r.URL.RequestURI()), slog.String("err", err.Error()))
+			slog.String("id", RequestID(r)), slog.String("method", r.Method), slog.String("uri", s.logURI(r)), slog.String("err", err.Error()))
 	}
 	b, _ := json.Marshal(errorBody{errorDetail{Code: code, Message: oml.ErrorMessage(err), Hint: oml.ErrorHint(err)}})
 	h := w.Header()

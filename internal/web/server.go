@@ -14,12 +14,14 @@
 package web
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/regione-lombardia/oml"
@@ -57,6 +59,28 @@ type Config struct {
 	// a node's province; empty for the region. It names the observatory on
 	// the pages of its local data.
 	Territory string
+
+	// RateLimit limits each client's requests to /api/v1; the zero value
+	// does not limit (`oml serve` applies DefaultRate and DefaultBurst).
+	RateLimit RateLimit
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server, whose X-Forwarded-For (and X-Request-Id) the server
+	// believes: the client of a request is then the address the proxies
+	// name (ClientAddr). Empty: the peer of the connection is the client
+	// and X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
+	// HSTS sends Strict-Transport-Security with every response, for a
+	// server behind a proxy that ends TLS; a server serving TLS itself
+	// sends it over TLS anyway.
+	HSTS bool
+	// SeparateMetrics leaves /metrics out of Handler, for a caller that
+	// serves MetricsHandler on a listener of its own (`oml serve
+	// --metrics-addr`). Otherwise Handler serves /metrics to local
+	// clients only (docs/adr/0014-hardening.md).
+	SeparateMetrics bool
+	// Timeouts are the time limits of HTTPServer's connections and of
+	// Serve's shutdown; zero fields take their defaults.
+	Timeouts Timeouts
 }
 
 // Server is the HTTP front of a data dir. It is safe for concurrent use.
@@ -87,6 +111,18 @@ type Server struct {
 	// onRead, when set by a test, receives after each request the
 	// operation id and the parameters its handler read.
 	onRead func(op string, params map[string]bool)
+
+	// Hardening (harden.go, ratelimit.go, observe.go).
+	limiter         *limiter // nil: no rate limit
+	trusted         trustedProxies
+	hsts            bool
+	separateMetrics bool
+	timeouts        Timeouts
+	metrics         *metrics
+	logParams       map[string]bool // query parameters whose values may be logged
+	// wasReady is set once the latest release has been loaded: /readyz
+	// then stays ready while a newer release is being opened.
+	wasReady atomic.Bool
 }
 
 // New returns a server for cfg. It loads what every request needs (code
@@ -135,6 +171,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.reportCache.printing = make(chan struct{}, pdfPrinters)
+	s.limiter = newLimiter(cfg.RateLimit, now)
+	for _, p := range cfg.TrustedProxies {
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		s.trusted = append(s.trusted, p.Masked())
+	}
+	s.hsts = cfg.HSTS
+	s.separateMetrics = cfg.SeparateMetrics
+	s.timeouts = cfg.Timeouts.withDefaults()
+	s.metrics = newMetrics(s)
+	s.logParams = s.loggableParams()
 	return s, nil
 }
 
@@ -149,22 +197,35 @@ func (s *Server) Preload() error {
 	if err != nil {
 		return err
 	}
-	_, err = s.releases.get(in.ID)
-	return err
+	if _, err = s.releases.get(in.ID); err != nil {
+		return err
+	}
+	s.wasReady.Store(true)
+	return nil
 }
 
 // Handler returns the server's routes: every operation of the API, a JSON
 // 404 or 405 for any other path under /api/, the portal's pages and
-// static files, and an HTML 404 page for anything else. Each request is
-// logged.
-func (s *Server) Handler() http.Handler { return s.logRequests(s.mux()) }
+// static files, the probes /healthz and /readyz, /metrics for local
+// clients (unless Config.SeparateMetrics), and an HTML 404 page for
+// anything else. Every response gets the security headers and a request
+// id; every request is counted in the metrics and logged; the API is rate
+// limited (Config.RateLimit); request bodies are limited (MaxRequestBody).
+func (s *Server) Handler() http.Handler {
+	return s.observe(s.secure(s.limitBody(routed(s.mux()))))
+}
 
 func (s *Server) mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, op := range s.ops {
-		mux.Handle(op.pattern(), s.dispatch(op))
+		mux.Handle(op.pattern(), s.limitAPI(s.dispatch(op)))
 	}
-	mux.HandleFunc("/api/", s.apiFallback)
+	mux.Handle("/api/", s.limitAPI(http.HandlerFunc(s.apiFallback)))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if !s.separateMetrics {
+		mux.Handle("GET /metrics", s.localMetrics(s.metricsHandler()))
+	}
 	s.federationRoutes(mux)
 	for path, h := range map[string]pageHandler{
 		"GET /{$}":               s.pageHome,
@@ -190,7 +251,7 @@ func (s *Server) mux() *http.ServeMux {
 	mux.HandleFunc("GET /rete/{territory}/{id}/{file...}", s.serveMemberFile)
 	mux.HandleFunc("GET /locale/dati/{slug}/dati.csv", s.serveLocalDataset)
 	mux.HandleFunc("GET /locale/geografie/{slug}/indicatori.csv", s.serveLocalGeography)
-	mux.HandleFunc("GET /rapporti/{file}", s.serveReport)
+	mux.Handle("GET /rapporti/{file}", s.long(http.HandlerFunc(s.serveReport)))
 	mux.HandleFunc("GET /contributi/{id}/dati.csv", s.serveContributionData)
 	mux.Handle("GET "+staticPrefix, s.portal.assets)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -204,10 +265,7 @@ func (s *Server) mux() *http.ServeMux {
 // dispatch runs op for a request: parameter check, handler, response.
 func (s *Server) dispatch(op *operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", exposedHeaders)
-		h.Set("X-Content-Type-Options", "nosniff")
+		setAPIHeaders(w.Header())
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -235,7 +293,19 @@ func (s *Server) dispatch(op *operation) http.Handler {
 
 // exposedHeaders are the response headers a script of another origin may
 // read: the open data are meant to be used from any web page.
-const exposedHeaders = "ETag, Content-Disposition, X-OML-Release, X-OML-Vintage, X-OML-Method-Version, X-OML-Perimeter, X-OML-Scope"
+const exposedHeaders = "ETag, Content-Disposition, Retry-After, X-Request-Id, X-OML-Release, X-OML-Vintage, X-OML-Method-Version, X-OML-Perimeter, X-OML-Scope"
+
+var (
+	corsOrigin  = []string{"*"}
+	corsExposed = []string{exposedHeaders}
+)
+
+// setAPIHeaders sets the headers of every API response, errors included:
+// any origin may read it (CORS).
+func setAPIHeaders(h http.Header) {
+	h["Access-Control-Allow-Origin"] = corsOrigin
+	h["Access-Control-Expose-Headers"] = corsExposed
+}
 
 // apiFallback answers a path under /api/ that no operation serves: 405
 // with Allow when the path exists for other methods, else 404.
@@ -279,11 +349,21 @@ func pathMatch(p, path string) bool {
 	return true
 }
 
-// statusWriter records the status and size of a response for the log.
+// statusWriter records the status and size of a response for the log and
+// the metrics, and moves the connection's write deadline along as the
+// body goes out (Timeouts): before a write, when the deadline was last
+// moved more than a second ago, and before each writeChunk of a large
+// body after the first.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	// writeTimeout is how far ahead the write deadline is moved; 0
+	// leaves it alone.
+	writeTimeout time.Duration
+	// extended is when the deadline was last moved (at first, when the
+	// server set it: the request's arrival).
+	extended time.Time
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -297,28 +377,72 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
+	if w.writeTimeout <= 0 {
+		n, err := w.ResponseWriter.Write(b)
+		w.bytes += n
+		return n, err
+	}
+	written := 0
+	for len(b) > 0 {
+		part := b[:min(len(b), writeChunk)]
+		w.extend(written > 0)
+		n, err := w.ResponseWriter.Write(part)
+		written += n
+		w.bytes += n
+		if err != nil {
+			return written, err
+		}
+		b = b[n:]
+	}
+	return written, nil
+}
+
+// ReadFrom sends src in parts of writeChunk, moving the deadline before
+// each; a file (or a section of one, as http.ServeContent sends) still
+// goes out by sendfile.
+func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	limit := int64(-1)
+	if lr, ok := src.(*io.LimitedReader); ok {
+		src, limit = lr.R, lr.N
+		defer func() { lr.N = limit }()
+	}
+	var total int64
+	for limit != 0 {
+		part := int64(writeChunk)
+		if limit > 0 {
+			part = min(part, limit)
+		}
+		w.extend(total > 0)
+		n, err := io.Copy(w.ResponseWriter, &io.LimitedReader{R: src, N: part})
+		total += n
+		w.bytes += int(n)
+		if limit > 0 {
+			limit -= n
+		}
+		if err != nil || n < part {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// extend moves the write deadline writeTimeout ahead if it was moved more
+// than a second ago, or always when force is set (the next part of a
+// large body).
+func (w *statusWriter) extend(force bool) {
+	if w.writeTimeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if !force && now.Sub(w.extended) < time.Second {
+		return
+	}
+	w.extended = now
+	http.NewResponseController(w.ResponseWriter).SetWriteDeadline(now.Add(w.writeTimeout))
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// logRequests logs one line per request: method, path and query, status,
-// bytes written and duration.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		level := slog.LevelInfo
-		if sw.status >= 500 {
-			level = slog.LevelError
-		}
-		s.log.LogAttrs(context.WithoutCancel(r.Context()), level, "http",
-			slog.String("method", r.Method), slog.String("uri", r.URL.RequestURI()),
-			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
-			slog.Duration("dur", time.Since(start)))
-	})
-}

@@ -20,6 +20,7 @@ func TestStatusOf(t *testing.T) {
 		{oml.EUNAUTHORIZED, 401},
 		{oml.EFORBIDDEN, 403},
 		{oml.EUNAVAILABLE, 503},
+		{oml.ETOOMANY, 429},
 		{oml.EINTEGRITY, 500},
 		{oml.EINTERNAL, 500},
 		{"", 500},

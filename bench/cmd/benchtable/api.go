@@ -78,7 +78,8 @@ type response struct {
 	Body   []byte      `json:"body"`
 }
 
-// readyPath is the address polled until a server answers.
+// readyPath is the address polled until the peer answers (oml serve is
+// polled at /readyz), and the first response captured from oml serve.
 const readyPath = "/api/v1/releases/latest"
 
 // provinces are the twelve Lombard provinces.
@@ -190,9 +191,9 @@ func apiBench(heading string, cfg loadConfig, omlBin, staticBin, omlData, id, di
 			fmt.Printf("- %s `%s`\n", q.id, q.path)
 		}
 	}
-	fmt.Printf("\nserver peak RSS: `oml serve` %.0f MiB, peer %.0f MiB. `oml serve` answered %s %.2f s after start; "+
-		"its first /data response (opening the release) took %.2f s.\n",
-		float64(om.maxRSS)/(1<<20), float64(peer.maxRSS)/(1<<20), readyPath, om.ready.Seconds(), om.first.Seconds())
+	fmt.Printf("\nserver peak RSS: `oml serve` %.0f MiB, peer %.0f MiB. `oml serve` was ready (/readyz: the latest release opened) %.2f s after start; "+
+		"its first /data response took %.2f s. `oml serve` runs with its rate limit raised out of reach (the limiter still runs).\n",
+		float64(om.maxRSS)/(1<<20), float64(peer.maxRSS)/(1<<20), om.ready.Seconds(), om.first.Seconds())
 	for _, r := range []struct {
 		name string
 		run  serverRun
@@ -256,7 +257,10 @@ func apiBench(heading string, cfg loadConfig, omlBin, staticBin, omlData, id, di
 // the queries', in order.
 func benchOML(cfg loadConfig, omlBin, omlData, id string, queries []apiQuery) (run serverRun, captured []response, err error) {
 	addr := freeAddr()
-	s, err := startServer(omlBin, "serve", "--data", omlData, "--addr", addr)
+	// The rate limit raised out of reach: 64 clients from one address
+	// load the server far above a client's rate (the limiter still runs;
+	// ratelimit.go measures it at work).
+	s, err := startServer(omlBin, "serve", "--data", omlData, "--rate-limit", "1e9", "--rate-burst", "1000000000", "--addr", addr)
 	if err != nil {
 		return run, nil, err
 	}
@@ -265,7 +269,7 @@ func benchOML(cfg loadConfig, omlBin, omlData, id string, queries []apiQuery) (r
 		run.maxRSS = rss
 		err = errors.Join(err, serr)
 	}()
-	if run.ready, err = s.waitReady(readyPath, 5*time.Minute); err != nil {
+	if run.ready, err = s.waitReady("/readyz", 5*time.Minute); err != nil {
 		return run, nil, err
 	}
 	r, _, err := capture(s.base, readyPath, cfg.gzip)

@@ -51,7 +51,7 @@ func fedBench(heading, omlBin, hubData, dir string) bool {
 	srv, err := startServer(omlBin, "serve", "--data", hub, "--addr", addr)
 	check(err)
 	defer srv.stop()
-	if _, err := srv.waitReady("/api/v1/releases/latest", 2*time.Minute); err != nil {
+	if _, err := srv.waitReady("/readyz", 2*time.Minute); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable: federation:", err)
 		return false
 	}

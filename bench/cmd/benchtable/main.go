@@ -10,6 +10,8 @@
 //   - API: `oml serve` under a closed-loop load of concurrent keep-alive
 //     clients for typical queries, against bench/cmd/staticserve serving the
 //     same response bytes with no work (see api.go), and the portal's pages;
+//   - rate limit: well-behaved API clients alone, then while one client
+//     bursts far above its limit and gets 429s (see ratelimit.go);
 //   - reports: the 13 territorial reports as HTML and as PDF (`oml report
 //     --split`), against DuckDB reading the same cells and Chromium alone
 //     printing the same HTML (see reports.go);
@@ -50,6 +52,10 @@ func main() {
 	flag.IntVar(&load.clients, "api-clients", 64, "concurrent API clients, each with its own keep-alive connection")
 	flag.DurationVar(&load.duration, "api-duration", 10*time.Second, "measured load per query and server (after a warm-up of a fifth of it, 0.2 to 2 s)")
 	flag.BoolVar(&load.gzip, "api-gzip", false, "ask for gzip-compressed responses (Accept-Encoding: gzip)")
+	var rl rateLimitConfig
+	flag.IntVar(&rl.clients, "rl-clients", 8, "well-behaved clients of the rate-limit benchmark")
+	flag.Float64Var(&rl.rate, "rl-rate", 10, "requests a second of each well-behaved client (below the server's limit of 20)")
+	flag.IntVar(&rl.burstConns, "rl-burst-conns", 16, "connections of the client bursting above its limit")
 	flag.Parse()
 	load.warmup = min(max(load.duration/5, 200*time.Millisecond), 2*time.Second)
 	date := time.Now().UTC().Format("2006-01-02")
@@ -75,8 +81,8 @@ func main() {
 		}
 		in := list[0]
 		heading := fmt.Sprintf("release %s of %s, %s to %s; %d cores, %s", in.ID, *apiData, in.First, in.Last, runtime.NumCPU(), date)
-		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) || !reportsBench(heading, *omlBin, peer, *apiData, in.ID, dir) ||
-			!fedBench(heading, *omlBin, *apiData, dir) {
+		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) || !rateLimitBench(heading, load, rl, *omlBin, *apiData) ||
+			!reportsBench(heading, *omlBin, peer, *apiData, in.ID, dir) || !fedBench(heading, *omlBin, *apiData, dir) {
 			os.Exit(1)
 		}
 		return
@@ -133,8 +139,8 @@ func main() {
 
 	heading := fmt.Sprintf("scale %g, %s to %s, %d events; %d cores, %s", *scale, *from, *to, rep.Accepted, runtime.NumCPU(), date)
 	id := releaseBench(heading, *scale, *omlBin, peer, omlData, dir)
-	if !apiBench(heading, load, *omlBin, static, omlData, id, dir) || !reportsBench(heading, *omlBin, peer, omlData, id, dir) ||
-		!fedBench(heading, *omlBin, omlData, dir) {
+	if !apiBench(heading, load, *omlBin, static, omlData, id, dir) || !rateLimitBench(heading, load, rl, *omlBin, omlData) ||
+		!reportsBench(heading, *omlBin, peer, omlData, id, dir) || !fedBench(heading, *omlBin, omlData, dir) {
 		os.Exit(1)
 	}
 }

@@ -18,8 +18,8 @@ type pageWeight struct {
 	assets           int
 }
 
-// assetRef finds the static assets a page links, in attributes and in its
-// inline CSS (the fonts).
+// assetRef finds the static assets a page links, in its attributes, and
+// those a stylesheet links (the fonts, in fonts.css).
 var assetRef = regexp.MustCompile(`/static/[^"')\s]+`)
 
 // checkPage checks a captured portal page (200, the release id stated)
@@ -37,8 +37,10 @@ func checkPage(base string, r response, id string) (pageWeight, error) {
 	seen := map[string]bool{}
 	c := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: time.Minute}
 	defer c.CloseIdleConnections()
-	for _, ref := range assetRef.FindAll(html, -1) {
-		u := string(ref)
+	queue := assetRef.FindAll(html, -1)
+	for len(queue) > 0 {
+		u := string(queue[0])
+		queue = queue[1:]
 		if seen[u] {
 			continue
 		}
@@ -61,6 +63,9 @@ func checkPage(base string, r response, id string) (pageWeight, error) {
 		w.transferred += int64(len(body))
 		w.raw += int64(len(plain))
 		w.assets++
+		if strings.HasSuffix(u, ".css") {
+			queue = append(queue, assetRef.FindAll(plain, -1)...)
+		}
 	}
 	if w.assets == 0 || !strings.Contains(string(html), "echarts") {
 		return w, fmt.Errorf("%s: no assets linked", r.Path)

@@ -8,6 +8,39 @@
     return v === null || v === undefined ? 'n.d.' : Number(v).toLocaleString('it-IT', { maximumFractionDigits: 1 });
   }
 
+  // tooltip builds the tooltip of an axis as DOM nodes, coloured through
+  // the CSSOM: ECharts' own tooltip markup carries style="" attributes,
+  // which the portal's Content-Security-Policy (style-src 'self', no
+  // 'unsafe-inline') refuses. textContent also keeps labels from being
+  // read as HTML.
+  function tooltip(params) {
+    var list = Array.isArray(params) ? params : [params];
+    var box = document.createElement('div');
+    if (list.length) {
+      var head = document.createElement('div');
+      head.className = 'oml-tip-head';
+      head.textContent = list[0].axisValueLabel !== undefined ? list[0].axisValueLabel : list[0].name;
+      box.appendChild(head);
+    }
+    list.forEach(function (p) {
+      var row = document.createElement('div');
+      row.className = 'oml-tip-row';
+      var dot = document.createElement('span');
+      dot.className = 'oml-tip-dot';
+      dot.style.backgroundColor = typeof p.color === 'string' ? p.color : '#3d4d5c';
+      var name = document.createElement('span');
+      name.textContent = p.seriesName;
+      var value = document.createElement('strong');
+      value.className = 'oml-tip-value';
+      value.textContent = fmt(Array.isArray(p.value) ? p.value[p.value.length - 1] : p.value);
+      row.appendChild(dot);
+      row.appendChild(name);
+      row.appendChild(value);
+      box.appendChild(row);
+    });
+    return box;
+  }
+
   function option(spec) {
     var horizontal = spec.kind === 'barh';
     var cat = { type: 'category', data: spec.categories, axisLabel: horizontal ? { width: 160, overflow: 'truncate' } : {} };
@@ -16,7 +49,7 @@
       aria: { enabled: true, label: { description: spec.title + '. I dati sono nella tabella accanto al grafico.' } },
       color: colours,
       animation: false,
-      tooltip: { trigger: 'axis', valueFormatter: fmt },
+      tooltip: { trigger: 'axis', formatter: tooltip },
       legend: { top: 0, type: 'scroll' },
       grid: { left: horizontal ? 170 : 60, right: 20, top: 36, bottom: 30, containLabel: false },
       xAxis: horizontal ? val : cat,

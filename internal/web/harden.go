@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// The hardening of the server (docs/adr/0012-hardening.md): security
+// The hardening of the server (docs/adr/0014-hardening.md): security
 // headers on every response, limits on what a request may send, timeouts
 // of the connections that do not cut long downloads, and a graceful
 // shutdown. The rate limit of the API is in ratelimit.go, request ids,

@@ -72,7 +72,7 @@ type Config struct {
 	// SeparateMetrics leaves /metrics out of Handler, for a caller that
 	// serves MetricsHandler on a listener of its own (`oml serve
 	// --metrics-addr`). Otherwise Handler serves /metrics to local
-	// clients only (docs/adr/0012-hardening.md).
+	// clients only (docs/adr/0014-hardening.md).
 	SeparateMetrics bool
 	// Timeouts are the time limits of HTTPServer's connections and of
 	// Serve's shutdown; zero fields take their defaults.

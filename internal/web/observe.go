@@ -192,10 +192,10 @@ func (s *Server) record(r *http.Request, info *reqInfo, status, bytes int, start
 
 	level := slog.LevelInfo
 	switch {
+	case quietRoutes[route]:
+		level = slog.LevelDebug // a 503 of /readyz while a release loads is no error
 	case status >= 500:
 		level = slog.LevelError
-	case quietRoutes[route]:
-		level = slog.LevelDebug
 	}
 	ctx := context.WithoutCancel(r.Context())
 	if !s.log.Enabled(ctx, level) {
@@ -207,8 +207,8 @@ func (s *Server) record(r *http.Request, info *reqInfo, status, bytes int, start
 		slog.Duration("dur", dur), slog.String("client", maskAddr(info.client)))
 }
 
-// quietRoutes are logged at debug level only: probes and scrapes come
-// every few seconds.
+// quietRoutes are logged at debug level only, whatever their status:
+// probes and scrapes come every few seconds.
 var quietRoutes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
 
 // maxLoggedURI is the most characters of a URI a log line holds.

@@ -230,12 +230,18 @@ func TestProbes(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(empty, "releases"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	none := startServer(t, newServer(t, empty))
+	var logs syncBuffer
+	none := startServer(t, newServer(t, empty, logTo(&logs)))
 	if r := get(t, none, "/healthz"); r.StatusCode != 200 || string(r.body) != "ok\n" || r.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("healthz without releases: %d %q", r.StatusCode, r.body)
 	}
 	if r := get(t, none, "/readyz"); r.StatusCode != 503 {
 		t.Errorf("readyz without releases: %d %q", r.StatusCode, r.body)
+	}
+	// The probe's 503 is its answer, not a server error.
+	time.Sleep(100 * time.Millisecond)
+	if strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"route":"GET /readyz"`) {
+		t.Errorf("log of the probes:\n%s", logs.String())
 	}
 
 	dir := f.Copy(t)

@@ -95,18 +95,27 @@ func Init(ctx context.Context, dataDir, hubURL, territory, token string, client 
 		return nil, Hello{}, oml.Errorf(oml.EINVALID, "il token è del territorio %s, non di %s / the token is for territory %s", n.cred.Token.Territory, territory, n.cred.Token.Territory).
 			WithHint("usare il token creato per questo nodo (oml token create --role node:%s)", territory)
 	}
-	var h Hello
-	if err := n.getJSON(ctx, "/hello", &h); err != nil {
-		return nil, Hello{}, err
-	}
-	if n.hubKey, err = release.DecodePublicKey([]byte(h.PubKey)); err != nil {
-		return nil, Hello{}, oml.Errorf(oml.EINTEGRITY, "chiave pubblica dell'hub illeggibile / unreadable hub key")
-	}
-	n.cfg.HubKey = h.PubKey
-	if err := writeJSON(filepath.Join(dataDir, NodeFile), n.cfg); err != nil {
+	h, err := n.register(ctx, NodeFile)
+	if err != nil {
 		return nil, Hello{}, err
 	}
 	return n, h, nil
+}
+
+// register greets the hub with the node's token (checking token, clocks
+// and hub), pins the hub's public key and stores the configuration at
+// file of the data dir.
+func (n *Node) register(ctx context.Context, file string) (Hello, error) {
+	var h Hello
+	if err := n.getJSON(ctx, "/hello", &h); err != nil {
+		return Hello{}, err
+	}
+	key, err := release.DecodePublicKey([]byte(h.PubKey))
+	if err != nil {
+		return Hello{}, oml.Errorf(oml.EINTEGRITY, "chiave pubblica dell'hub illeggibile / unreadable hub key")
+	}
+	n.hubKey, n.cfg.HubKey = key, h.PubKey
+	return h, writeJSON(filepath.Join(n.dir, file), n.cfg)
 }
 
 // OpenNode returns the node of an initialised data dir.

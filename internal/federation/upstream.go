@@ -55,12 +55,8 @@ func InitUpstream(ctx context.Context, dataDir, hubURL, token string, client *ht
 		return nil, Hello{}, err
 	}
 	n.cfg.Territory = n.cred.Token.Territory
-	var h Hello
-	if err := n.getJSON(ctx, "/hello", &h); err != nil {
-		return nil, Hello{}, err
-	}
-	n.cfg.HubKey = h.PubKey
-	if err := writeJSON(filepath.Join(dataDir, UpstreamFile), n.cfg); err != nil {
+	h, err := n.register(ctx, UpstreamFile)
+	if err != nil {
 		return nil, Hello{}, err
 	}
 	return n, h, nil

@@ -120,17 +120,24 @@ func (n *Node) register(ctx context.Context, file string) (Hello, error) {
 
 // OpenNode returns the node of an initialised data dir.
 func OpenNode(dataDir string, client *http.Client, now func() time.Time) (*Node, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, NodeFile))
+	missing := oml.Errorf(oml.ENOTFOUND, "%s non è un nodo / %s is not a node", dataDir, dataDir).
+		WithHint("registrarlo con oml node init --data %s --hub URL --territory CODICE --token TOKEN", dataDir)
+	return openAt(dataDir, NodeFile, missing, client, now)
+}
+
+// openAt returns the node whose registration is file of dataDir, or
+// missing when there is none.
+func openAt(dataDir, file string, missing error, client *http.Client, now func() time.Time) (*Node, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, file))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, oml.Errorf(oml.ENOTFOUND, "%s non è un nodo / %s is not a node", dataDir, dataDir).
-			WithHint("registrarlo con oml node init --data %s --hub URL --territory CODICE --token TOKEN", dataDir)
+		return nil, missing
 	}
 	if err != nil {
 		return nil, err
 	}
 	var cfg NodeConfig
 	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, oml.Errorf(oml.EINVALID, "%s illeggibile / unreadable: %v", NodeFile, err)
+		return nil, oml.Errorf(oml.EINVALID, "%s illeggibile / unreadable: %v", file, err)
 	}
 	return newNode(dataDir, cfg, client, now)
 }

@@ -64,19 +64,9 @@ func InitUpstream(ctx context.Context, dataDir, hubURL, token string, client *ht
 
 // OpenUpstream returns the registration of a hub with its higher hub.
 func OpenUpstream(dataDir string, client *http.Client, now func() time.Time) (*Node, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, UpstreamFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, oml.Errorf(oml.ENOTFOUND, "%s non è membro di un hub superiore / not a member of a higher hub", dataDir).
-			WithHint("registrarlo con oml upstream init --data %s --hub URL --token TOKEN", dataDir)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var cfg NodeConfig
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, oml.Errorf(oml.EINVALID, "%s illeggibile / unreadable: %v", UpstreamFile, err)
-	}
-	return newNode(dataDir, cfg, client, now)
+	missing := oml.Errorf(oml.ENOTFOUND, "%s non è membro di un hub superiore / not a member of a higher hub", dataDir).
+		WithHint("registrarlo con oml upstream init --data %s --hub URL --token TOKEN", dataDir)
+	return openAt(dataDir, UpstreamFile, missing, client, now)
 }
 
 // PushReport is what a push did.

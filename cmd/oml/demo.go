@@ -85,7 +85,7 @@ computes the common indicators, publishes a signed release and serves it in the 
 	fmt.Fprintln(m.Stdout, "(Il saldo qui non conta le cessazioni imputate dei contratti a termine: lo fa la metodologia.)")
 	fmt.Fprintln(m.Stdout)
 	fmt.Fprintln(m.Stdout, "3/4 Indicatori, riservatezza e release firmata / indicators, disclosure control, signed release")
-	info, sha, err := m.release(ctx, dir, time.Time{}, true)
+	info, sha, err := m.release(ctx, dir, time.Time{}, true, nil)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/regione-lombardia/oml/internal/release"
 )
 
-const releaseSynopsis = `release [--data DIR] [--vintage AAAA-MM-GG] [--json]
+const releaseSynopsis = `release [--data DIR] [--vintage AAAA-MM-GG] [--embargo-until "AAAA-MM-GG HH:MM" [--agenda N | --title TESTO]] [--json]
        oml release list [--data DIR] [--json]
        oml release verify [--data DIR] ID
        oml release diff [--data DIR] A B`
@@ -45,8 +45,25 @@ give byte-identical files.`)
 	data := fs.String("data", "", "cartella dati / data directory (default $OML_DATA o ./oml-data)")
 	vintage := fs.String("vintage", "", "data di riferimento AAAA-MM-GG (default: data dell'ultimo evento) / data vintage")
 	asJSON := fs.Bool("json", false, `stampa {"release","manifest_sha256"} in JSON / print the result as JSON`)
+	embargo := fs.String("embargo-until", "", `pubblica sotto embargo fino a "AAAA-MM-GG HH:MM" (ora italiana): la release entra nell'agenda prima di diventare visibile / publish under embargo until`)
+	agendaID := fs.Int64("agenda", 0, "con --embargo-until: la voce dell'agenda (oml agenda list) a cui legare la release / agenda entry to attach the release to")
+	title := fs.String("title", "", "con --embargo-until: titolo della nuova voce dell'agenda (predefinito: Rilascio ID) / title of the new agenda entry")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var before func(string) error
+	if *embargo != "" {
+		until, err := parseWhen("--embargo-until", *embargo)
+		if err != nil {
+			return err
+		}
+		if !until.After(m.Now()) {
+			return usageError{oml.Errorf(oml.EINVALID, "--embargo-until %s è già passata / is in the past", *embargo)}
+		}
+		before = m.embargoRelease(ctx, m.dataDir(*data), until, *agendaID, *title)
+	} else if *agendaID != 0 || *title != "" {
+		return usageError{oml.Errorf(oml.EINVALID, "--agenda e --title vanno con --embargo-until / --agenda and --title need --embargo-until").
+			WithHint("per legare una release già pubblicata all'agenda: oml agenda set")}
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
@@ -61,7 +78,7 @@ give byte-identical files.`)
 		vint = t
 	}
 	dir := m.dataDir(*data)
-	info, sha, err := m.release(ctx, dir, vint, !*asJSON)
+	info, sha, err := m.release(ctx, dir, vint, !*asJSON, before)
 	if err != nil {
 		return err
 	}
@@ -74,6 +91,34 @@ give byte-identical files.`)
 	fmt.Fprintf(m.Stdout, "Release %s pubblicata: dati al %s, metodologia %s, mesi %s - %s.\n", info.ID, info.Vintage, info.MethodVersion, info.First, info.Last)
 	fmt.Fprintf(m.Stdout, "Release %s published; manifest sha256 %s\n", info.ID, sha)
 	return nil
+}
+
+// embargoRelease returns the hook that puts a release under embargo until
+// the given time before it becomes visible: on the agenda entry id, or on
+// a new entry titled title (or "Rilascio ID") dated the embargo's day.
+func (m *Main) embargoRelease(ctx context.Context, dir string, until time.Time, id int64, title string) func(string) error {
+	return func(release string) error {
+		s, err := m.openMeta(ctx, dir, true)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		ctx := m.actorContext(ctx)
+		if id != 0 {
+			p, err := s.Planned(ctx, id)
+			if err != nil {
+				return err
+			}
+			p.Release, p.EmbargoUntil = release, until
+			_, err = s.UpdatePlanned(ctx, p)
+			return err
+		}
+		if title == "" {
+			title = "Rilascio " + release
+		}
+		_, err = s.AddPlanned(ctx, metastore.Planned{Release: release, Title: title, Date: until, EmbargoUntil: until})
+		return err
+	}
 }
 
 // auditPublish appends release_publish for info to the audit log of dir.
@@ -94,7 +139,7 @@ func (m *Main) auditPublish(ctx context.Context, dir string, info release.Info, 
 // release computes, discloses and publishes the cube of the data bank in
 // dir at vintage (the last event's date when zero). With progress, each
 // step is reported on stderr with its time.
-func (m *Main) release(ctx context.Context, dir string, vintage time.Time, progress bool) (release.Info, string, error) {
+func (m *Main) release(ctx context.Context, dir string, vintage time.Time, progress bool, beforeVisible func(id string) error) (release.Info, string, error) {
 	start := time.Now()
 	// step reports the step that ends (its name and time) as the next
 	// one begins; step("") closes the last.
@@ -150,7 +195,7 @@ func (m *Main) release(ctx context.Context, dir string, vintage time.Time, progr
 	if err != nil {
 		return release.Info{}, "", err
 	}
-	info, sha, err := release.Publish(dir, cube, method.JSON(), release.Meta{PublishedAt: m.Now().UTC(), Inputs: inputs, Events: events, TerritoryDigests: digests}, key)
+	info, sha, err := release.Publish(dir, cube, method.JSON(), release.Meta{PublishedAt: m.Now().UTC(), Inputs: inputs, Events: events, TerritoryDigests: digests, BeforeVisible: beforeVisible}, key)
 	if err != nil {
 		return release.Info{}, "", err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/classif"
 	"github.com/regione-lombardia/oml/internal/federation"
+	"github.com/regione-lombardia/oml/internal/metastore"
 	"github.com/regione-lombardia/oml/internal/release"
 	"github.com/regione-lombardia/oml/internal/web"
 )
@@ -25,8 +26,12 @@ ai nodi. Con --tls-cert e --tls-key risponde in HTTPS.
 Ogni client può mandare all'API al più --rate-limit richieste al secondo (--rate-burst di seguito), poi riceve 429.
 Dietro un proxy inverso, --trusted-proxy indica la sua rete: solo allora X-Forwarded-For dice chi è il client.
 /healthz e /readyz servono alle sonde; /metrics (Prometheus) risponde solo ai client locali, oppure su --metrics-addr.
+Se la cartella dati ha utenti (oml user add) apre l'area riservata (/accedi, /amministrazione), i microdati
+per gli analisti (/api/v1/microdata), i token API e l'embargo dell'agenda; con --oidc-issuer anche l'accesso
+con SPID/CIE (segreto del client in OML_OIDC_CLIENT_SECRET).
 Serves the portal (/) and the /api/v1 API from the latest release of the data dir, and
-/federation/v1 when the data dir is a hub; each client may send --rate-limit API requests a second.`)
+/federation/v1 when the data dir is a hub; each client may send --rate-limit API requests a second;
+with accounts, the reserved area, microdata for analysts, API tokens and embargoes.`)
 	data := fs.String("data", "", "cartella dati / data directory (default $OML_DATA o ./oml-data)")
 	addr := fs.String("addr", "127.0.0.1:8080", "indirizzo di ascolto / listen address")
 	cert := fs.String("tls-cert", "", "certificato TLS (PEM) / TLS certificate")
@@ -36,7 +41,11 @@ Serves the portal (/) and the /api/v1 API from the latest release of the data di
 	fs.IntVar(&o.burst, "rate-burst", o.burst, "richieste di seguito per client sull'API / API requests at once per client")
 	fs.Var(&o.trusted, "trusted-proxy", "rete CIDR (o indirizzo) di un proxy inverso di cui credere X-Forwarded-For; ripetibile o separate da virgole / CIDR of a trusted reverse proxy")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "indirizzo di ascolto proprio per /metrics, /healthz, /readyz (vuoto: /metrics sull'indirizzo principale, solo per client locali) / own listen address for the metrics")
-	fs.BoolVar(&o.hsts, "hsts", false, "invia Strict-Transport-Security anche senza --tls-cert (TLS terminato da un proxy) / send HSTS behind a TLS proxy")
+	fs.BoolVar(&o.hsts, "hsts", false, "invia Strict-Transport-Security anche senza --tls-cert (TLS terminato da un proxy); i cookie di sessione sono Secure / send HSTS behind a TLS proxy")
+	fs.StringVar(&o.oidc.Issuer, "oidc-issuer", "", "URL dell'emittente OpenID Connect (fornitore di identità regionale, SPID/CIE) / OpenID Connect issuer")
+	fs.StringVar(&o.oidc.ClientID, "oidc-client-id", "", "identificativo del portale presso il fornitore di identità / client id")
+	fs.StringVar(&o.oidc.RedirectURL, "oidc-redirect-url", "", "indirizzo pubblico di ritorno, https://HOST/accedi/oidc/ritorno / redirect URL")
+	fs.StringVar(&o.oidc.Label, "oidc-label", "", "testo del pulsante di accesso (predefinito: Entra con SPID o CIE) / login button text")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +71,7 @@ type serveOptions struct {
 	trusted     prefixList
 	metricsAddr string // "": /metrics on addr, for local clients only
 	hsts        bool
+	oidc        web.OIDCConfig // login with an identity provider when Issuer is set
 }
 
 func defaultServeOptions() serveOptions {
@@ -123,6 +133,27 @@ func (m *Main) serve(ctx context.Context, dir string, o serveOptions) error {
 	if _, err := os.Stat(filepath.Join(dir, federation.NodeFile)); err == nil {
 		cfg.Territory = localTerritory(dir)
 	}
+	// Accounts, tokens, audit and agenda: when the data dir has a metadata
+	// store (the first oml user add, token create or agenda add makes it).
+	if _, err := os.Stat(filepath.Join(dir, metastore.File)); err == nil {
+		st, err := m.openMeta(ctx, dir, false)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		cfg.Access = &web.Access{Store: st, SecureCookies: o.hsts}
+		if o.oidc.Issuer != "" {
+			if o.oidc.ClientSecret = m.Getenv("OML_OIDC_CLIENT_SECRET"); o.oidc.ClientSecret == "" {
+				return usageError{oml.Errorf(oml.EINVALID, "manca il segreto del client OpenID Connect / OpenID Connect client secret missing").
+					WithHint("indicarlo nella variabile d'ambiente OML_OIDC_CLIENT_SECRET (non sulla riga di comando, dove altri utenti lo vedrebbero)")}
+			}
+			oidc := o.oidc
+			cfg.Access.OIDC = &oidc
+		}
+	} else if o.oidc.Issuer != "" {
+		return usageError{oml.Errorf(oml.EINVALID, "--oidc-issuer richiede gli account: la cartella dati non ha un archivio dei metadati / --oidc-issuer needs accounts").
+			WithHint("crearlo con il primo amministratore: oml user add --data %s --role admin NOME", dir)}
+	}
 	if hub {
 		key, err := federation.LoadKey(dir)
 		if err != nil {
@@ -165,6 +196,9 @@ func (m *Main) serve(ctx context.Context, dir string, o serveOptions) error {
 			ln.Addr(), infos[0].ID, infos[0].Vintage, scheme)
 	} else {
 		fmt.Fprintf(m.Stdout, "Nessuna release propria: il portale risponde 404 fino alla prima, la rete è su / no release of its own yet; network at %s://%s/rete\n", scheme, ln.Addr())
+	}
+	if cfg.Access != nil {
+		fmt.Fprintf(m.Stdout, "Area riservata / reserved area at %s://%s/accedi\n", scheme, ln.Addr())
 	}
 	if cfg.Federation != nil {
 		fmt.Fprintf(m.Stdout, "Hub della federazione / federation hub at %s://%s/federation/v1/\n", scheme, ln.Addr())

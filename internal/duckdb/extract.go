@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -15,27 +16,24 @@ const (
 
 // inTerritory is the condition on a communication's workplace or
 // residence being in a territory: its province, or one of its comuni
-// (which may include comuni of another province served by its CPIs).
-func inTerritory(province string, comuni []string) string {
-	p := quote(province)
-	cond := `prov_lavoro = ` + p + ` OR prov_residenza = ` + p
-	if len(comuni) > 0 {
-		q := make([]string, len(comuni))
-		for i, c := range comuni {
-			q[i] = quote(c)
-		}
-		list := strings.Join(q, ",")
-		cond += ` OR comune_lavoro IN (` + list + `) OR comune_residenza IN (` + list + `)`
-	}
-	return "(" + cond + ")"
+// (which may include comuni of another province served by its CPIs). The
+// statement binds the province to the named parameter $province and the
+// comuni, a []string that may be nil, to $comuni (see territoryArgs): the
+// codes never enter the SQL text.
+const inTerritory = `(prov_lavoro = $province OR prov_residenza = $province
+   OR comune_lavoro IN (SELECT unnest($comuni::VARCHAR[]))
+   OR comune_residenza IN (SELECT unnest($comuni::VARCHAR[])))`
+
+// territoryArgs returns the parameters of inTerritory.
+func territoryArgs(province string, comuni []string) []any {
+	return []any{sql.Named("province", province), sql.Named("comuni", comuni)}
 }
 
 // relationsOf selects the relationships of a territory: those with a
 // current event whose workplace or residence is in it. A relationship moved
-// out of the territory by a rectification is not its own.
-func relationsOf(province string, comuni []string) string {
-	return `SELECT DISTINCT rel_id FROM communications WHERE active AND rel_id IS NOT NULL AND ` + inTerritory(province, comuni)
-}
+// out of the territory by a rectification is not its own. It takes the
+// parameters of inTerritory.
+const relationsOf = `SELECT DISTINCT rel_id FROM communications WHERE active AND rel_id IS NOT NULL AND ` + inTerritory
 
 // ExportTerritory writes the pseudonymised microdata of a territory into
 // dir: every communication (current or superseded) of its relationships,
@@ -47,15 +45,14 @@ func relationsOf(province string, comuni []string) string {
 // territory's cells of both perimeters. It returns the communications
 // written.
 func (db *DB) ExportTerritory(ctx context.Context, province string, comuni []string, dir string) (int64, error) {
-	rel := relationsOf(province, comuni)
-	comms := `SELECT * FROM communications WHERE rel_id IN (` + rel + `)
-   OR (rel_id IS NULL AND active AND ` + inTerritory(province, comuni) + `) ORDER BY seq`
-	rels := `SELECT * FROM relationship_index WHERE rel_id IN (` + rel + `) ORDER BY rel_id`
+	comms := `SELECT * FROM communications WHERE rel_id IN (` + relationsOf + `)
+   OR (rel_id IS NULL AND active AND ` + inTerritory + `) ORDER BY seq`
+	rels := `SELECT * FROM relationship_index WHERE rel_id IN (` + relationsOf + `) ORDER BY rel_id`
 	var n int64
 	for _, q := range []struct{ sql, file string }{{comms, ExtractCommunications}, {rels, ExtractRelationships}} {
 		var rows int64
 		stmt := "COPY (" + q.sql + ") TO " + quote(filepath.Join(dir, q.file)) + " (FORMAT parquet, COMPRESSION zstd)"
-		if err := db.db.QueryRowContext(ctx, stmt).Scan(&rows); err != nil {
+		if err := db.db.QueryRowContext(ctx, stmt, territoryArgs(province, comuni)...).Scan(&rows); err != nil {
 			return 0, fmt.Errorf("export %s: %w", q.file, err)
 		}
 		if q.file == ExtractCommunications {

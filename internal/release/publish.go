@@ -219,6 +219,14 @@ func Publish(dataDir string, cube *method.Cube, catalogueJSON []byte, meta Meta,
 			return Info{}, "", fmt.Errorf("publish: verify before rename: %w", err)
 		}
 		final := filepath.Join(root, man.Release.ID)
+		if meta.BeforeVisible != nil {
+			if _, err := os.Stat(final); err == nil {
+				continue // taken meanwhile: the next id
+			}
+			if err := meta.BeforeVisible(man.Release.ID); err != nil {
+				return Info{}, "", err
+			}
+		}
 		err = os.Rename(tmp, final)
 		if err == nil {
 			done = true

@@ -60,6 +60,12 @@ type Meta struct {
 	// (method.Cube.Digest): a federated node recomputes its own and
 	// compares. Nil leaves them out of the manifest.
 	TerritoryDigests map[string]string
+	// BeforeVisible, when set, is called with the release's id once the
+	// release is complete, signed and verified, just before it becomes
+	// visible in the data dir (an atomic rename); an error abandons the
+	// publication. `oml release --embargo-until` puts the release under
+	// embargo on the agenda there, so that no reader ever sees it before.
+	BeforeVisible func(id string) error
 }
 
 // Query selects one indicator's observations from a release.

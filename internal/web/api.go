@@ -48,6 +48,9 @@ type operation struct {
 	Schema   string
 	// Errors lists the error statuses the operation documents besides 500.
 	Errors []int
+	// Auth marks an operation for authenticated readers only (bearer
+	// token or portal session): the OpenAPI document says so.
+	Auth   bool
 	handle func(s *Server, r *request) (*reply, error)
 }
 
@@ -286,6 +289,25 @@ func (s *Server) operations() []*operation {
 			Summary:  "Questo documento OpenAPI / This OpenAPI document",
 			Produces: []string{mediaJSON}, Schema: "",
 			handle: (*Server).handleOpenAPI,
+		},
+		{
+			ID: "getMicrodata", Method: "GET", Path: APIPrefix + "/microdata", Tag: "microdati",
+			Summary: "Microdati pseudonimizzati di un territorio / Pseudonymised microdata of a territory",
+			Description: "Le comunicazioni correnti (pseudonimizzate: nessun codice fiscale) del territorio, per analyst del territorio " +
+				"o della regione: 401 senza credenziali, 403 per un altro territorio. Ogni lettura è scritta nel registro degli accessi " +
+				"con il numero di righe (X-OML-Rows). / The current pseudonymised communications of a territory, for its analysts only; " +
+				"every read is audited with its row count.",
+			Auth: true,
+			Params: []param{
+				{Name: "territory", In: "query", Required: true, Example: "016",
+					Description: "provincia (codice ISTAT) o ITC4 per la regione / province or ITC4 for the region"},
+				{Name: "from", In: "query", Example: "2024-01", Description: "primo mese, AAAA-MM (predefinito: dall'inizio) / first month"},
+				{Name: "to", In: "query", Example: "2024-12", Description: "ultimo mese, AAAA-MM (predefinito: fino all'ultimo) / last month"},
+				{Name: "format", In: "query", Enum: []string{"csv", "parquet"}, Default: "csv", Description: "formato / format"},
+			},
+			Produces: []string{mediaCSV, mediaParquet},
+			Errors:   []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusServiceUnavailable},
+			handle:   (*Server).handleMicrodata,
 		},
 	}
 }

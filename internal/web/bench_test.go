@@ -112,7 +112,7 @@ func BenchmarkHardening(b *testing.B) {
 		name string
 		h    http.Handler
 	}{
-		{"router", routed(plain.mux())},
+		{"router", routed(plain.mux().ServeMux)},
 		{"handler", plain.Handler()},
 		{"handler+ratelimit", limited.Handler()},
 	} {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -21,8 +22,8 @@ const (
 // catalogueOf returns the catalogue a request reads: the one the named
 // release (or the latest) was computed with. When no release exists and
 // none is named, it is the software's own catalogue and rel is nil.
-func (s *Server) catalogueOf(id string) (cat *method.Catalogue, rel *release.Release, explicit bool, err error) {
-	rel, explicit, err = s.release(id)
+func (s *Server) catalogueOf(r *http.Request, id string) (cat *method.Catalogue, rel *release.Release, explicit bool, err error) {
+	rel, explicit, err = s.release(r, id)
 	switch {
 	case err == nil:
 		return rel.Catalogue(), rel, explicit, nil
@@ -106,7 +107,7 @@ var territorialDimensions = []dimensionView{
 
 // handleIndicators answers GET /api/v1/indicators.
 func (s *Server) handleIndicators(r *request) (*reply, error) {
-	cat, rel, explicit, err := s.catalogueOf(r.Get("release"))
+	cat, rel, explicit, err := s.catalogueOf(r.Request, r.Get("release"))
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +138,7 @@ func (s *Server) handleIndicators(r *request) (*reply, error) {
 
 // handleIndicator answers GET /api/v1/indicators/{id}.
 func (s *Server) handleIndicator(r *request) (*reply, error) {
-	cat, rel, explicit, err := s.catalogueOf(r.Get("release"))
+	cat, rel, explicit, err := s.catalogueOf(r.Request, r.Get("release"))
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +203,7 @@ type codeView struct {
 // territories of that level the release has figures for.
 func (s *Server) handleCodes(r *request) (*reply, error) {
 	dim := r.Path("dimension")
-	rel, explicit, err := s.release(r.Get("release"))
+	rel, explicit, err := s.release(r.Request, r.Get("release"))
 	if err != nil {
 		return nil, err
 	}

@@ -167,7 +167,7 @@ func (s *Server) parseData(r *request) (*dataRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.rel, d.explicit, err = s.release(r.Get("release")); err != nil {
+	if d.rel, d.explicit, err = s.release(r.Request, r.Get("release")); err != nil {
 		return nil, err
 	}
 	cat := d.rel.Catalogue()

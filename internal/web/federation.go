@@ -26,7 +26,7 @@ type fedHandler func(w http.ResponseWriter, r *http.Request, tok federation.Toke
 // federationRoutes registers the hub's endpoints on mux: every request is
 // signed by a node token (federation.Verifier); a node reads the releases
 // and the extract of its own territory only.
-func (s *Server) federationRoutes(mux *http.ServeMux) {
+func (s *Server) federationRoutes(mux *router) {
 	if s.fed == nil {
 		mux.HandleFunc("/federation/", func(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, oml.Errorf(oml.ENOTFOUND, "la federazione non è attiva su questo server / federation is not enabled here").
@@ -100,18 +100,29 @@ func (s *Server) fedHello(w http.ResponseWriter, r *http.Request, tok federation
 	return writeJSONBody(w, federation.Hello{HubTime: time.Now().UTC(), PubKey: string(release.EncodePublicKey(pub)), Token: tok})
 }
 
+// fedReleases lists the hub's releases for a node, without those under
+// embargo: a node's portal is public, so it gets a release when the
+// public does.
 func (s *Server) fedReleases(w http.ResponseWriter, r *http.Request, _ federation.Token) error {
 	list, err := release.List(s.fed.Hub.Dir())
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []release.Info{}
+	embargoed := s.embargoed()
+	out := []release.Info{}
+	for _, in := range list {
+		if _, ok := embargoed[in.ID]; !ok {
+			out = append(out, in)
+		}
 	}
-	return writeJSONBody(w, map[string]any{"releases": list})
+	return writeJSONBody(w, map[string]any{"releases": out})
 }
 
+// fedReleaseFile sends a file of a release not under embargo.
 func (s *Server) fedReleaseFile(w http.ResponseWriter, r *http.Request, _ federation.Token) error {
+	if _, ok := s.embargoed()[r.PathValue("id")]; ok {
+		return errUnknownRelease(r.PathValue("id"))
+	}
 	path, err := s.fed.Hub.ReleaseFile(r.PathValue("id"), r.PathValue("file"))
 	if err != nil {
 		return err
@@ -177,8 +188,21 @@ func (s *Server) fedContribute(w http.ResponseWriter, r *http.Request, tok feder
 	return json.NewEncoder(w).Encode(c)
 }
 
+// memberOnly refuses the aggregate routes to a provincial node: only a
+// member hub (a region of a national network) sends releases upward.
+func memberOnly(tok federation.Token) error {
+	if federation.IsProvince(tok.Territory) {
+		return oml.Errorf(oml.EFORBIDDEN, "il nodo %s non invia release: lo fanno gli hub membri della rete / node %s sends no releases", tok.Territory, tok.Territory).
+			WithHint("un nodo provinciale riceve le release con oml sync e invia contributi con oml contribute")
+	}
+	return nil
+}
+
 // fedAggregate tells a member what the hub holds of one of its releases.
 func (s *Server) fedAggregate(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	if err := memberOnly(tok); err != nil {
+		return err
+	}
 	st, err := s.fed.Hub.Aggregate(tok, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -188,6 +212,9 @@ func (s *Server) fedAggregate(w http.ResponseWriter, r *http.Request, tok federa
 
 // fedAggregateFile receives one file of a member's release.
 func (s *Server) fedAggregateFile(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	if err := memberOnly(tok); err != nil {
+		return err
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -202,6 +229,9 @@ func (s *Server) fedAggregateFile(w http.ResponseWriter, r *http.Request, tok fe
 // fedAggregateInstall checks and installs a member's release; the
 // disclosure threshold is at least the hub's own.
 func (s *Server) fedAggregateInstall(w http.ResponseWriter, r *http.Request, tok federation.Token) error {
+	if err := memberOnly(tok); err != nil {
+		return err
+	}
 	k := s.builtin.Disclosure.K
 	info, err := s.fed.Hub.InstallAggregate(tok, r.PathValue("id"), k)
 	if err != nil {

@@ -440,7 +440,7 @@ func TestSlowDownload(t *testing.T) {
 		t.Errorf("the download took %s, not longer than the write timeout %s: the test proves nothing", took, timeout)
 	}
 
-	plain := &http.Server{Handler: routed(s.mux()), WriteTimeout: timeout}
+	plain := &http.Server{Handler: routed(s.mux().ServeMux), WriteTimeout: timeout}
 	body, err = slowGet(t, serve(plain)+path)
 	if err == nil && bytes.Equal(body, want.body) {
 		t.Errorf("a plain server with WriteTimeout %s sent the whole body: the reader is not slow enough", timeout)
@@ -470,7 +470,7 @@ func TestGracefulShutdown(t *testing.T) {
 			hs := s.HTTPServer()
 			// The slow request is one of the API's, held in its
 			// handler until the test lets it go.
-			inner := routed(s.mux())
+			inner := routed(s.mux().ServeMux)
 			hs.Handler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Query().Get("slow") != "" {
 					close(entered)

@@ -55,6 +55,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		if params != nil {
 			o["parameters"] = params
 		}
+		if op.Auth {
+			o["security"] = []any{object{"bearer": []string{}}, object{"session": []string{}}}
+		}
 		item[strings.ToLower(op.Method)] = o
 	}
 	var tagList []any
@@ -70,10 +73,14 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 				"Guida: docs/api.md. / Open data on the mandatory employment notices of Lombardy.",
 			"license": object{"name": "CC-BY-4.0", "identifier": "CC-BY-4.0"},
 		},
-		"servers":    []any{object{"url": "/"}},
-		"tags":       tagList,
-		"paths":      paths,
-		"components": object{"schemas": schemas()},
+		"servers": []any{object{"url": "/"}},
+		"tags":    tagList,
+		"paths":   paths,
+		"components": object{"schemas": schemas(), "securitySchemes": object{
+			"bearer": object{"type": "http", "scheme": "bearer", "description": "token API oml_... creato con oml token create / API token"},
+			"session": object{"type": "apiKey", "in": "cookie", "name": sessionCookie,
+				"description": "sessione del portale, dopo l'accesso da /accedi / portal session"},
+		}},
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -14,6 +15,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/metastore"
+	"github.com/regione-lombardia/oml/internal/release/releasetest"
 )
 
 // openAPI is the parsed document, as generic JSON.
@@ -288,7 +294,21 @@ func TestOpenAPIDocument(t *testing.T) {
 // once per format.
 func TestOpenAPIConformance(t *testing.T) {
 	t.Parallel()
-	f, s, ts := fixtureTS(t)
+	// A server with accounts, and an analyst's token for the operations
+	// that need one.
+	f := releasetest.Build(t)
+	dir := f.Copy(t)
+	st, err := metastore.Open(context.Background(), dir, metastore.Options{Password: cheapHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	token, _, err := st.CreateToken(context.Background(), oml.Role{Kind: oml.RoleAnalyst, Territory: "016"}, "openapi", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, dir, func(c *Config) { c.Access = &Access{Store: st} })
+	ts := startServer(t, s)
 	doc := parseOpenAPI(t, s.openapi)
 	ops := doc.operations()
 
@@ -344,7 +364,14 @@ func TestOpenAPIConformance(t *testing.T) {
 			if len(q) > 0 {
 				u += "?" + q.Encode()
 			}
-			r := get(t, ts, u)
+			var auth []string
+			if op.Auth {
+				auth = append(auth, "Authorization: Bearer "+token)
+				if r := get(t, ts, u); r.StatusCode != 401 {
+					t.Errorf("%s without credentials: %d", u, r.StatusCode)
+				}
+			}
+			r := get(t, ts, u, auth...)
 			if r.StatusCode != 200 {
 				t.Errorf("%s: %d %s", u, r.StatusCode, r.body)
 				continue

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/geo"
@@ -31,7 +32,8 @@ import (
 var templateFS embed.FS
 
 // pages are the templates of the portal, each with the layout.
-var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "reports", "contributions", "contribution", "local", "local-dataset", "local-geography", "network", "error"}
+var pages = []string{"home", "territory", "compare", "query", "method", "releases", "revisions", "reports", "contributions", "contribution", "local", "local-dataset", "local-geography", "network", "error",
+	"login", "account", "admin", "admin-agenda", "agenda"}
 
 // portal holds what the pages need besides the server: templates, static
 // files, maps and the cache of rendered pages.
@@ -54,6 +56,7 @@ func newPortal() (*portal, error) {
 	funcs := template.FuncMap{
 		"asset": p.assets.URL,
 		"date":  itfmt.Date,
+		"rome":  func(t time.Time) time.Time { return t.In(rome) },
 	}
 	for _, name := range pages {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/figures.html", "templates/"+name+".html")
@@ -74,7 +77,8 @@ type page struct {
 	title       string
 	description string
 	body        any
-	status      int // 200 when 0
+	status      int  // 200 when 0
+	private     bool // never stored by any cache (forms, account pages)
 }
 
 // menuItem is an entry of the main menu.
@@ -92,6 +96,7 @@ var menu = []menuItem{
 	{URL: "/locale", Label: "Dati locali"},
 	{URL: "/metodologia", Label: "Metodologia"},
 	{URL: "/rilasci", Label: "Rilasci"},
+	{URL: "/agenda", Label: "Agenda"},
 }
 
 // layoutData is what the layout reads.
@@ -100,14 +105,32 @@ type layoutData struct {
 	Menu               []menuItem
 	Release            *release.Info
 	Body               any
+	// Account is the reader's account, nil when the server has no
+	// accounts (no login link either).
+	Account *accountView
+	// Path is the address of the page, where login comes back to.
+	Path string
+}
+
+// accountView is what the layout shows of the reader: a login link for
+// the public, else the name, the logout form and, for administrators, the
+// administration pages; and whether the release shown is a preview under
+// embargo, until when.
+type accountView struct {
+	Name    string
+	Roles   string
+	Admin   bool
+	CSRF    string
+	Embargo time.Time
 }
 
 // renderedPage is a page ready to serve: its bytes, gzipped, and its tag.
 type renderedPage struct {
-	status int
-	body   []byte
-	gz     []byte
-	etag   string
+	status  int
+	private bool
+	body    []byte
+	gz      []byte
+	etag    string
 }
 
 // pageCache keeps rendered pages by release and address. Pages of older
@@ -161,7 +184,7 @@ func (s *Server) portalPage(h pageHandler, cached bool) http.Handler {
 				s.pageError(w, r, nil, fmt.Errorf("panic: %v", v))
 			}
 		}()
-		rel, _, err := s.release("")
+		rel, _, err := s.release(r, "")
 		if err != nil {
 			s.pageError(w, r, nil, err)
 			return
@@ -169,6 +192,9 @@ func (s *Server) portalPage(h pageHandler, cached bool) http.Handler {
 		info := rel.Info()
 		key := info.ID + " " + canonicalURL(r.URL)
 		var rp *renderedPage
+		// A page for a reader with credentials names the reader and may
+		// preview an embargoed release: never shared through the cache.
+		cached = cached && !viewerOf(r).authenticated()
 		if cached {
 			rp = s.portal.cache.get(key)
 		}
@@ -178,7 +204,7 @@ func (s *Server) portalPage(h pageHandler, cached bool) http.Handler {
 				s.pageError(w, r, &info, err)
 				return
 			}
-			if rp, err = s.render(pg, &info); err != nil {
+			if rp, err = s.render(r, pg, &info); err != nil {
 				s.pageError(w, r, &info, err)
 				return
 			}
@@ -218,8 +244,10 @@ func canonicalURL(u *url.URL) string {
 	return b.String()
 }
 
-// render executes the page's template with the layout.
-func (s *Server) render(pg *page, info *release.Info) (*renderedPage, error) {
+// render executes the page's template with the layout, for the reader of
+// r: the layout names a reader with an account, and flags a release under
+// embargo as a preview.
+func (s *Server) render(r *http.Request, pg *page, info *release.Info) (*renderedPage, error) {
 	t, ok := s.portal.tmpl[pg.name]
 	if !ok {
 		return nil, fmt.Errorf("web: no template %q", pg.name)
@@ -233,10 +261,11 @@ func (s *Server) render(pg *page, info *release.Info) (*renderedPage, error) {
 		desc = "Il mercato del lavoro in Lombardia: attivazioni, cessazioni e saldi dei rapporti di lavoro dalle Comunicazioni Obbligatorie."
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", layoutData{Title: pg.title, Description: desc, Menu: items, Release: info, Body: pg.body}); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout", layoutData{Title: pg.title, Description: desc, Menu: items, Release: info, Body: pg.body,
+		Account: s.accountOf(r, info), Path: r.URL.RequestURI()}); err != nil {
 		return nil, fmt.Errorf("web: render %s: %w", pg.name, err)
 	}
-	rp := &renderedPage{status: pg.status, body: buf.Bytes(), etag: `"` + hashTag(buf.String()) + `"`}
+	rp := &renderedPage{status: pg.status, private: pg.private, body: buf.Bytes(), etag: `"` + hashTag(buf.String()) + `"`}
 	if rp.status == 0 {
 		rp.status = http.StatusOK
 	}
@@ -257,7 +286,7 @@ func writePage(w http.ResponseWriter, r *http.Request, rp *renderedPage) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Vary", "Accept-Encoding")
-	if rp.status != http.StatusOK {
+	if rp.status != http.StatusOK || rp.private {
 		h.Set("Cache-Control", "no-store")
 	} else {
 		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(maxAgeLatest.Seconds())))
@@ -306,7 +335,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, info *release
 	default:
 		body.Title = "Richiesta non valida"
 	}
-	rp, rerr := s.render(&page{name: "error", title: body.Title, body: body, status: status}, info)
+	rp, rerr := s.render(r, &page{name: "error", title: body.Title, body: body, status: status}, info)
 	if rerr != nil {
 		http.Error(w, body.Message, status)
 		return

@@ -390,12 +390,24 @@ var axePath = filepath.Join("..", "..", "node_modules", "axe-core", "axe.min.js"
 // The home page, a province, the comparison and the query builder have no
 // serious or critical violation of WCAG 2.1 A and AA for axe-core.
 func TestPortalAccessibility(t *testing.T) {
+	ts := portalServer(t)
+	b := newTab(t)
+	for _, page := range []string{"/", "/territorio/016", "/confronta", "/dati", "/rapporti", "/rapporti/016.html", "/locale", "/rete", "/agenda"} {
+		t.Run(strings.Trim(strings.ReplaceAll(page, "/", "_"), "_"), func(t *testing.T) {
+			b.do(t, chromedp.Navigate(ts.URL+page), chromedp.WaitReady(chromedp.CSS("body")))
+			checkAxe(t, b, page)
+		})
+	}
+}
+
+// checkAxe runs axe-core on the page open in b: no serious or critical
+// violation of WCAG 2.1 A and AA, and no console error or CSP violation.
+func checkAxe(t *testing.T, b *tab, page string) {
+	t.Helper()
 	src, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("axe-core: %v (make assets installs it)", err)
 	}
-	ts := portalServer(t)
-	b := newTab(t)
 	type violation struct {
 		ID     string   `json:"id"`
 		Impact string   `json:"impact"`
@@ -408,28 +420,22 @@ func TestPortalAccessibility(t *testing.T) {
     return {id: v.id, impact: v.impact || '', help: v.help, nodes: v.nodes.slice(0, 5).map(function (n) { return n.target.join(' '); })};
   }));
 })`
-	for _, page := range []string{"/", "/territorio/016", "/confronta", "/dati", "/rapporti", "/rapporti/016.html", "/locale", "/rete"} {
-		t.Run(strings.Trim(strings.ReplaceAll(page, "/", "_"), "_"), func(t *testing.T) {
-			b.do(t, chromedp.Navigate(ts.URL+page), chromedp.WaitReady(chromedp.CSS("body")))
-			eval[bool](t, b, string(src)+";true")
-			vs := eval[[]violation](t, b, run)
-			if n, _ := strconv.Atoi(vs[0].Help); n < 10 {
-				t.Fatalf("axe-core passed only %d rules: it did not run on the page", n)
-			}
-			t.Logf("axe-core: %d rules passed, %d violated", n(vs[0].Help), len(vs)-1)
-			vs = vs[1:]
-			for _, v := range vs {
-				msg := fmt.Sprintf("%s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Nodes)
-				if v.Impact == "serious" || v.Impact == "critical" {
-					t.Error(msg)
-				} else {
-					t.Log(msg)
-				}
-			}
-			for _, e := range b.failures() {
-				t.Errorf("%s: %s", page, e)
-			}
-		})
+	eval[bool](t, b, string(src)+";true")
+	vs := eval[[]violation](t, b, run)
+	if n, _ := strconv.Atoi(vs[0].Help); n < 10 {
+		t.Fatalf("%s: axe-core passed only %d rules: it did not run on the page", page, n)
+	}
+	t.Logf("%s: axe-core: %d rules passed, %d violated", page, n(vs[0].Help), len(vs)-1)
+	for _, v := range vs[1:] {
+		msg := fmt.Sprintf("%s: %s (%s): %s at %v", page, v.ID, v.Impact, v.Help, v.Nodes)
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Error(msg)
+		} else {
+			t.Log(msg)
+		}
+	}
+	for _, e := range b.failures() {
+		t.Errorf("%s: %s", page, e)
 	}
 }
 

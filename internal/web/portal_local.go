@@ -91,7 +91,7 @@ func (s *Server) pageLocalDataset(r *http.Request, rel *release.Release) (*page,
 }
 
 func (s *Server) serveLocalDataset(w http.ResponseWriter, r *http.Request) {
-	rel, _, err := s.release("")
+	rel, _, err := s.release(r, "")
 	if err != nil {
 		s.pageError(w, r, nil, err)
 		return

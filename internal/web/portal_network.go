@@ -27,7 +27,7 @@ type networkMember struct {
 // of this hub's own.
 func (s *Server) pageNetwork(w http.ResponseWriter, r *http.Request) {
 	var info *release.Info
-	if in, err := s.releases.latest(); err == nil {
+	if in, err := s.latestFor(r); err == nil {
 		info = &in
 	}
 	body := networkPage{}
@@ -45,7 +45,7 @@ func (s *Server) pageNetwork(w http.ResponseWriter, r *http.Request) {
 			body.Members = append(body.Members, networkMember{Territory: m.Territory, Name: name, Releases: m.Releases})
 		}
 	}
-	rp, err := s.render(&page{name: "network", nav: "/rete", title: "Rete degli osservatori",
+	rp, err := s.render(r, &page{name: "network", nav: "/rete", title: "Rete degli osservatori",
 		description: "Release degli osservatori membri della rete: aggregati firmati, con la riservatezza verificata.", body: body}, info)
 	if err != nil {
 		s.pageError(w, r, info, err)

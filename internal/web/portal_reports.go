@@ -126,7 +126,7 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	code, format, _ := strings.Cut(name, ".")
 	f, ok := reportFormats[format]
-	rel, _, err := s.release(r.URL.Query().Get("release"))
+	rel, _, err := s.release(r, r.URL.Query().Get("release"))
 	if err != nil {
 		s.pageError(w, r, nil, err)
 		return

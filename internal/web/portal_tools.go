@@ -460,7 +460,7 @@ type releasesPage struct {
 }
 
 func (s *Server) pageReleases(r *http.Request, rel *release.Release) (*page, error) {
-	list, err := s.releases.infos()
+	list, err := s.visibleReleases(r)
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +481,7 @@ const revisionRows = 200
 
 func (s *Server) pageRevisions(r *http.Request, _ *release.Release) (*page, error) {
 	id := r.PathValue("id")
-	list, err := s.releases.infos()
+	list, err := s.visibleReleases(r)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,7 +124,13 @@ func (rs *releases) info(id string) (release.Info, error) {
 			}
 		}
 	}
-	return release.Info{}, oml.Errorf(oml.ENOTFOUND, "release %q inesistente / no release %q", id, id).
+	return release.Info{}, errUnknownRelease(id)
+}
+
+// errUnknownRelease is the answer to an id that names no release, or one
+// under embargo for the reader: the two are not told apart.
+func errUnknownRelease(id string) error {
+	return oml.Errorf(oml.ENOTFOUND, "release %q inesistente / no release %q", id, id).
 		WithHint("l'elenco delle release è in /api/v1/releases / the list is at /api/v1/releases")
 }
 
@@ -221,17 +228,61 @@ func (rs *releases) state(id string) releaseState {
 // "release" (or the path parameter of the same meaning): the given id, or
 // the latest when it is empty or "latest". explicit reports whether the
 // caller named the release, which makes the response immutable.
-func (s *Server) release(id string) (rel *release.Release, explicit bool, err error) {
+func (s *Server) release(r *http.Request, id string) (rel *release.Release, explicit bool, err error) {
 	if id == "" || id == "latest" {
-		in, err := s.releases.latest()
+		in, err := s.latestFor(r)
 		if err != nil {
 			return nil, false, err
 		}
 		rel, err := s.releases.get(in.ID)
 		return rel, false, err
 	}
+	if _, err := s.infoFor(r, id); err != nil {
+		return nil, true, err
+	}
 	rel, err = s.releases.get(id)
 	return rel, true, err
+}
+
+// visibleReleases returns the releases the reader of r may see, newest
+// first: all of them but those under embargo, unless the reader sees
+// embargoed releases (a preview).
+func (s *Server) visibleReleases(r *http.Request) ([]release.Info, error) {
+	list, err := s.releases.infos()
+	if err != nil || len(s.embargoed()) == 0 {
+		return list, err
+	}
+	out := make([]release.Info, 0, len(list))
+	for _, in := range list {
+		if !s.hides(r, in.ID) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// latestFor returns the newest release the reader of r may see.
+func (s *Server) latestFor(r *http.Request) (release.Info, error) {
+	list, err := s.visibleReleases(r)
+	if err != nil {
+		return release.Info{}, err
+	}
+	if len(list) == 0 {
+		return release.Info{}, errNoRelease()
+	}
+	return list[0], nil
+}
+
+// infoFor returns the info of release id if the reader of r may see it.
+func (s *Server) infoFor(r *http.Request, id string) (release.Info, error) {
+	in, err := s.releases.info(id)
+	if err != nil {
+		return release.Info{}, err
+	}
+	if s.hides(r, id) {
+		return release.Info{}, errUnknownRelease(id)
+	}
+	return in, nil
 }
 
 // cacheFor sets the lifetime of rp: immutable for an explicit release,
@@ -246,7 +297,7 @@ func (rp *reply) cacheFor(explicit bool) *reply {
 
 // handleReleases answers GET /api/v1/releases.
 func (s *Server) handleReleases(r *request) (*reply, error) {
-	list, err := s.releases.infos()
+	list, err := s.visibleReleases(r.Request)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +316,7 @@ func (s *Server) handleReleases(r *request) (*reply, error) {
 
 // handleLatestRelease answers GET /api/v1/releases/latest.
 func (s *Server) handleLatestRelease(r *request) (*reply, error) {
-	in, err := s.releases.latest()
+	in, err := s.latestFor(r.Request)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +334,7 @@ func (s *Server) handleRelease(r *request) (*reply, error) {
 	if id == "latest" {
 		return s.handleLatestRelease(r)
 	}
-	in, err := s.releases.info(id)
+	in, err := s.infoFor(r.Request, id)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +347,7 @@ func (s *Server) handleRelease(r *request) (*reply, error) {
 
 // releaseFile answers the routes that return one file of a release.
 func (s *Server) releaseFile(r *request, contentType, suffix string, body func(*release.Release) ([]byte, error)) (*reply, error) {
-	rel, explicit, err := s.release(r.Path("id"))
+	rel, explicit, err := s.release(r.Request, r.Path("id"))
 	if err != nil {
 		return nil, err
 	}

@@ -120,6 +120,9 @@ type reply struct {
 	header    http.Header // more headers, set on 200 and 304 alike
 	// varyAccept says the body depends on the Accept header.
 	varyAccept bool
+	// file, when set, is the body: a file made for this one response,
+	// sent and then removed with its directory fileDir (microdata).
+	file, fileDir string
 }
 
 // jsonReply returns a reply holding v as JSON.
@@ -217,6 +220,10 @@ var gzipPool = sync.Pool{New: func() any {
 // 304 when If-None-Match lists the tag, otherwise the rendered body,
 // gzipped when the client accepts it and the media type compresses.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rp *reply) {
+	if rp.file != "" {
+		s.serveReplyFile(w, r, rp)
+		return
+	}
 	h := w.Header()
 	for k, v := range rp.header {
 		h[http.CanonicalHeaderKey(k)] = v

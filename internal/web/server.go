@@ -55,6 +55,10 @@ type Config struct {
 	// Federation, when set, makes the server a hub: /federation/v1 serves
 	// its nodes.
 	Federation *Federation
+	// Access, when set, gives the server accounts, API tokens, the audit
+	// log and the release agenda (access.go); nil serves everyone as the
+	// public.
+	Access *Access
 	// Territory is the territory of the observatory that runs the server:
 	// a node's province; empty for the region. It names the observatory on
 	// the pages of its local data.
@@ -97,6 +101,11 @@ type Server struct {
 	portal   *portal
 
 	fed *Federation
+
+	// Access (access.go): nil without accounts.
+	access  *Access
+	embargo embargoes
+	oidc    *oidcClient
 
 	dataDir   string
 	territory string
@@ -171,6 +180,24 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.reportCache.printing = make(chan struct{}, pdfPrinters)
+	if cfg.Access != nil {
+		if cfg.Access.Store == nil {
+			return nil, fmt.Errorf("web: access without a metadata store")
+		}
+		a := *cfg.Access
+		if a.SessionTTL <= 0 {
+			a.SessionTTL = DefaultSessionTTL
+		}
+		s.access = &a
+		if cfg.RateLimit.Key == nil {
+			cfg.RateLimit.Key = rateKey
+		}
+		if a.OIDC != nil {
+			if s.oidc, err = newOIDCClient(*a.OIDC); err != nil {
+				return nil, err
+			}
+		}
+	}
 	s.limiter = newLimiter(cfg.RateLimit, now)
 	for _, p := range cfg.TrustedProxies {
 		if p.Addr().Is4In6() && p.Bits() >= 96 {
@@ -212,11 +239,29 @@ func (s *Server) Preload() error {
 // id; every request is counted in the metrics and logged; the API is rate
 // limited (Config.RateLimit); request bodies are limited (MaxRequestBody).
 func (s *Server) Handler() http.Handler {
-	return s.observe(s.secure(s.limitBody(routed(s.mux()))))
+	return s.observe(s.secure(s.limitBody(s.identify(routed(s.mux().ServeMux)))))
 }
 
-func (s *Server) mux() *http.ServeMux {
-	mux := http.NewServeMux()
+// router is a ServeMux that remembers its patterns, so that a test can
+// check that its table of routes and roles covers every route.
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// Handle registers h for pattern.
+func (rt *router) Handle(pattern string, h http.Handler) {
+	rt.ServeMux.Handle(pattern, h)
+	rt.patterns = append(rt.patterns, pattern)
+}
+
+// HandleFunc registers f for pattern.
+func (rt *router) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	rt.Handle(pattern, http.HandlerFunc(f))
+}
+
+func (s *Server) mux() *router {
+	mux := &router{ServeMux: http.NewServeMux()}
 	for _, op := range s.ops {
 		mux.Handle(op.pattern(), s.limitAPI(s.dispatch(op)))
 	}
@@ -253,9 +298,10 @@ func (s *Server) mux() *http.ServeMux {
 	mux.Handle("GET /locale/geografie/{slug}/indicatori.csv", s.long(http.HandlerFunc(s.serveLocalGeography)))
 	mux.Handle("GET /rapporti/{file}", s.long(http.HandlerFunc(s.serveReport)))
 	mux.HandleFunc("GET /contributi/{id}/dati.csv", s.serveContributionData)
+	s.accessRoutes(mux)
 	mux.Handle("GET "+staticPrefix, s.portal.assets)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		info, _ := s.releases.latest()
+		info, _ := s.latestFor(r)
 		s.pageError(w, r, &info, oml.Errorf(oml.ENOTFOUND, "la pagina %s non esiste / no such page", r.URL.Path).
 			WithHint("le pagine del portale sono elencate nel menu in alto"))
 	})

@@ -181,14 +181,14 @@ func TestFederation(t *testing.T) {
 
 	// A second sync moves nothing; a new release of the same data moves
 	// only its manifest: the cells files are reused.
-	if rep, _, code := syncNode(t, bin, nodes["016"]); code != 0 || len(rep.Releases) != 0 || rep.Files != 0 || rep.Extract {
-		t.Errorf("second sync: exit %d %+v", code, rep)
+	if rep, stderr, code := syncNode(t, bin, nodes["016"]); code != 0 || len(rep.Releases) != 0 || rep.Files != 0 || rep.Extract {
+		t.Errorf("second sync: exit %d %+v %s", code, rep, stderr)
 	}
 	if _, stderr, code := run(t, "release", "--data", hub); code != 0 {
 		t.Fatalf("second release: %s", stderr)
 	}
-	if rep, _, code := syncNode(t, bin, nodes["016"]); code != 0 || len(rep.Releases) != 1 || rep.Files != 0 || rep.Reused != len(manifestOf(t, hub, id).Files) {
-		t.Errorf("sync of an unchanged release: exit %d %+v", code, rep)
+	if rep, stderr, code := syncNode(t, bin, nodes["016"]); code != 0 || len(rep.Releases) != 1 || rep.Files != 0 || rep.Reused != len(manifestOf(t, hub, id).Files) {
+		t.Errorf("sync of an unchanged release: exit %d %+v %s", code, rep, stderr)
 	}
 
 	// Node autonomy: node 016 defines a geography whose first area is the

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -40,6 +41,10 @@ type DB struct {
 	dir     string
 	log     *slog.Logger
 	threads int // DuckDB threads
+	// viewSQL, set when the data bank reads a node's extract, holds the
+	// statements of its views (extractViews), which every new connection
+	// runs.
+	viewSQL atomic.Pointer[[]string]
 }
 
 // Options tune DuckDB. Zero values take defaults fit for a 2-core,
@@ -69,13 +74,18 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		dsn += "?access_mode=READ_ONLY"
 	}
 	tmp := filepath.Join(dir, "tmp", "duckdb")
+	db := &DB{dir: dir, log: opt.Logger, threads: opt.Threads}
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
-		for _, q := range []string{
+		qs := []string{
 			"SET memory_limit = '" + opt.MemoryLimit + "'",
 			"SET threads = " + strconv.Itoa(opt.Threads),
 			"SET temp_directory = '" + strings.ReplaceAll(tmp, "'", "''") + "'",
 			"SET preserve_insertion_order = false",
-		} {
+		}
+		if views := db.viewSQL.Load(); views != nil {
+			qs = append(qs, *views...)
+		}
+		for _, q := range qs {
 			if _, err := execer.ExecContext(ctx, q, nil); err != nil {
 				return err
 			}
@@ -92,12 +102,22 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{db: sql.OpenDB(connector), dir: dir, log: opt.Logger, threads: opt.Threads}
+	db.db, db.log = sql.OpenDB(connector), opt.Logger
 	// One connection: DuckDB parallelises inside a query, and a single
 	// connection keeps transactions and temporary tables in one place.
 	db.db.SetMaxOpenConns(1)
 	if !opt.ReadOnly {
 		if err := db.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	// A node's data bank reads its extract (UseExtract).
+	if ok, err := db.UsesExtract(ctx); err != nil || ok {
+		if err == nil {
+			err = db.extractViews(ctx)
+		}
+		if err != nil {
 			db.Close()
 			return nil, err
 		}

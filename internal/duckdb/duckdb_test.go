@@ -2,6 +2,8 @@ package duckdb_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -150,10 +152,11 @@ func TestCommitMovesLateFreshRows(t *testing.T) {
 	}
 }
 
-// TestImportExtractDropsIDFilter imports an extract into a data bank whose
-// stored id filter holds other ids: the filter the next ingest gets must
-// hold the ids imported, or their resends would be taken for new rows.
-func TestImportExtractDropsIDFilter(t *testing.T) {
+// TestUseExtract makes a data bank read an extract in place: its own
+// communications are gone, the extract's are read through the views (also
+// after a reopen, read-only), the id filter holds the extract's ids, and
+// files with other columns are refused before use.
+func TestUseExtract(t *testing.T) {
 	ctx := context.Background()
 	commit := func(db *duckdb.DB, dir, id string) {
 		t.Helper()
@@ -200,16 +203,76 @@ func TestImportExtractDropsIDFilter(t *testing.T) {
 	if n, err := src.ExportTerritory(ctx, "015", nil, extract); err != nil || n != 1 {
 		t.Fatalf("export: %d, %v", n, err)
 	}
+	ids := func(db *duckdb.DB) string {
+		t.Helper()
+		var got string
+		if err := db.SQL().QueryRowContext(ctx, "SELECT string_agg(comm_id, ',') FROM events").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
 	node, nodeDir := open()
 	commit(node, nodeDir, "local")
-	if n, err := node.ImportExtract(ctx, extract); err != nil || n != 1 {
-		t.Fatalf("import: %d, %v", n, err)
+	if n, err := node.CheckExtract(ctx, extract); err != nil || n != 1 {
+		t.Fatalf("check: %d, %v", n, err)
+	}
+	if _, err := node.UseExtract(ctx); oml.ErrorCode(err) != oml.EINTEGRITY {
+		t.Fatalf("use without the files in place: %v", err)
+	}
+	if got := ids(node); got != "local" {
+		t.Fatalf("a refused UseExtract changed the data bank: %q", got)
+	}
+	inUse := filepath.Join(nodeDir, filepath.FromSlash(duckdb.ExtractDir))
+	if err := os.MkdirAll(filepath.Dir(inUse), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(extract, inUse); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := node.UseExtract(ctx); err != nil || n != 1 {
+		t.Fatalf("use: %d, %v", n, err)
+	}
+	if got := ids(node); got != "from-hub" {
+		t.Errorf("events after UseExtract = %q, want the extract's only", got)
 	}
 	f, err := node.IDFilter(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !f.Has(bloom.Hash("from-hub")) {
-		t.Error("the id filter after an import misses the ids imported")
+		t.Error("the id filter after UseExtract misses the extract's ids")
+	}
+	node.Close()
+	ro, err := duckdb.Open(ctx, nodeDir, duckdb.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if got := ids(ro); got != "from-hub" {
+		t.Errorf("events after a read-only reopen = %q", got)
+	}
+	ro.Close()
+	// Again, as a sync that brings a new extract does, the views in place.
+	again, err := duckdb.Open(ctx, nodeDir, duckdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := again.UseExtract(ctx); err != nil || n != 1 {
+		t.Fatalf("second use: %d, %v", n, err)
+	}
+	again.Close()
+	ro, err = duckdb.Open(ctx, nodeDir, duckdb.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Files whose columns are not the data bank's are refused.
+	bad := t.TempDir()
+	for _, f := range []string{duckdb.ExtractCommunications, duckdb.ExtractRelationships} {
+		if _, err := ro.SQL().ExecContext(ctx, "COPY (SELECT 1 AS x) TO '"+filepath.Join(bad, f)+"' (FORMAT parquet)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ro.CheckExtract(ctx, bad); oml.ErrorCode(err) != oml.EINTEGRITY {
+		t.Errorf("check of files with other columns: %v", err)
 	}
 }

@@ -28,7 +28,8 @@ import (
 // Paths of a node's data dir.
 const (
 	NodeFile    = "federation/node.json" // the node's configuration, mode 0600
-	extractDir  = "federation/extract"   // the extract in use
+	extractDir  = duckdb.ExtractDir      // the extract in use: a link into receivedDir
+	receivedDir = "federation/received"  // the extract in use and, during a sync, the one before
 	incomingDir = "federation/incoming"  // downloads in progress, resumed by the next sync
 	hubPrefix   = "/federation/v1"       // the protocol's root on the hub
 	partSuffix  = ".part"                // a file being downloaded
@@ -443,8 +444,10 @@ func (n *Node) syncExtract(ctx context.Context, rep *SyncReport) error {
 	}
 	current := filepath.Join(n.dir, extractDir)
 	if old, err := os.ReadFile(filepath.Join(current, ExtractManifest)); err == nil && bytes.Equal(old, body) {
+		// The extract is current; the data bank reads it unless a sync
+		// was interrupted between the swap and UseExtract.
 		rep.Communication = ex.Communications
-		return nil
+		return n.useExtract(ctx, ex.Communications)
 	}
 	stage := filepath.Join(n.dir, incomingDir, "extract")
 	for _, f := range ex.Files {
@@ -460,28 +463,95 @@ func (n *Node) syncExtract(ctx context.Context, rep *SyncReport) error {
 	if err != nil {
 		return err
 	}
-	imported, err := db.ImportExtract(ctx, stage)
+	rows, err := db.CheckExtract(ctx, stage)
 	db.Close()
 	if err != nil {
 		return err
 	}
-	if imported != ex.Communications {
-		return oml.Errorf(oml.EINTEGRITY, "estratto: %d comunicazioni importate, %d attese / extract: %d communications imported, %d expected", imported, ex.Communications, imported, ex.Communications)
+	if rows != ex.Communications {
+		return oml.Errorf(oml.EINTEGRITY, "estratto: %d comunicazioni nei file, %d attese / extract: %d communications in the files, %d expected", rows, ex.Communications, rows, ex.Communications)
 	}
-	// The extract in use is replaced by the staged one; its extract.json,
-	// written last, says which data the data bank holds.
-	if err := os.WriteFile(filepath.Join(stage, ExtractSignature), sig, 0o600); err != nil {
+	// The staged extract, complete with its signature and description,
+	// becomes the one in use by an atomic swap of the link; the data bank
+	// then reads it in place (duckdb.UseExtract: nothing is copied).
+	for name, b := range map[string][]byte{ExtractSignature: sig, ExtractManifest: body} {
+		if err := os.WriteFile(filepath.Join(stage, name), b, 0o600); err != nil {
+			return err
+		}
+	}
+	sum := sha256.Sum256(body)
+	name := hex.EncodeToString(sum[:8])
+	kept := filepath.Join(n.dir, receivedDir)
+	if err := os.MkdirAll(kept, 0o700); err != nil {
 		return err
 	}
-	os.RemoveAll(current)
-	if err := os.Rename(stage, current); err != nil {
+	os.RemoveAll(filepath.Join(kept, name))
+	if err := os.Rename(stage, filepath.Join(kept, name)); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(current, ExtractManifest), body, 0o600); err != nil {
+	previous, err := swapLink(current, filepath.Join(filepath.Base(kept), name))
+	if err != nil {
 		return err
+	}
+	if err := n.useExtract(ctx, ex.Communications); err != nil {
+		return err
+	}
+	if previous != "" && filepath.Base(previous) != name {
+		os.RemoveAll(filepath.Join(kept, filepath.Base(previous)))
 	}
 	rep.Extract, rep.Communication = true, ex.Communications
 	return nil
+}
+
+// useExtract makes the node's data bank read the extract in use and checks
+// it holds the communications the hub described.
+func (n *Node) useExtract(ctx context.Context, want int64) error {
+	db, err := duckdb.Open(ctx, n.dir, duckdb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	got, err := db.UseExtract(ctx)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return oml.Errorf(oml.EINTEGRITY, "estratto: %d comunicazioni lette, %d attese / extract: %d communications read, %d expected", got, want, got, want).
+			WithHint("eseguire di nuovo oml sync")
+	}
+	return nil
+}
+
+// swapLink points the symbolic link link at target (relative to the
+// link's folder) in one atomic rename, and returns what it pointed at
+// before ("" if nothing). A folder in the link's place (the layout of
+// earlier versions) is moved aside first and then removed.
+func swapLink(link, target string) (previous string, err error) {
+	fi, err := os.Lstat(link)
+	switch {
+	case err == nil && fi.Mode()&os.ModeSymlink != 0:
+		previous, _ = os.Readlink(link)
+	case err == nil:
+		old := link + ".old"
+		os.RemoveAll(old)
+		if err := os.Rename(link, old); err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(old)
+	}
+	tmp := link + ".new"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		return "", err
+	}
+	if d, err := os.Open(filepath.Dir(link)); err == nil {
+		d.Sync() // the rename survives a power cut
+		d.Close()
+	}
+	return previous, nil
 }
 
 // VerifyReport is the outcome of a node's recomputation.

@@ -66,6 +66,13 @@ func Run(ctx context.Context, db *duckdb.DB, paths []string, opt Options) (oml.I
 	if len(paths) == 0 {
 		return report, oml.Errorf(oml.EINVALID, "nessun file da caricare / no file to ingest").WithHint("oml ingest --format canonical FILE...")
 	}
+	if node, err := db.UsesExtract(ctx); err != nil || node {
+		if err == nil {
+			err = oml.Errorf(oml.EINVALID, "questa cartella dati è un nodo della federazione: i suoi dati sono l'estratto dell'hub / this data dir is a federation node").
+				WithHint("le Comunicazioni Obbligatorie si caricano sull'hub; il nodo le riceve con oml sync")
+		}
+		return report, err
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}

@@ -71,11 +71,11 @@ func (s *Server) handleMicrodata(r *request) (*reply, error) {
 	}
 	ctx := r.Context()
 	db, err := duckdb.Open(ctx, s.dataDir, duckdb.Options{ReadOnly: true})
+	if oml.ErrorCode(err) == oml.ECONFLICT { // another process (an ingest) holds the data bank
+		return nil, oml.Errorf(oml.EUNAVAILABLE, "banca dati occupata da un caricamento / data bank busy with an ingest").
+			WithHint("riprovare tra qualche minuto")
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
-			return nil, oml.Errorf(oml.EUNAVAILABLE, "banca dati occupata da un caricamento / data bank busy with an ingest").
-				WithHint("riprovare tra qualche minuto")
-		}
 		return nil, err
 	}
 	dir := filepath.Join(s.dataDir, "tmp")

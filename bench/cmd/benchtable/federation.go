@@ -25,7 +25,7 @@ const fedTerritory = "015"
 // one before the latest when there are two, else the latest); `oml serve`
 // serves it; a new node of Milano runs `oml node init` and `oml sync`
 // (every release file, verified, and the province's pseudonymised extract,
-// cut by the hub on first request and imported); then the latest release
+// cut by the hub on first request, checked and put in use in place); then the latest release
 // is linked in (when there are two) and `oml sync` runs again (only the
 // files that changed move). The peer downloads the same files from a
 // stdlib file server with a stdlib client, with no signature, check or
@@ -111,7 +111,7 @@ func fedBench(heading, omlBin, hubData, dir string) bool {
 	fmt.Println("|---|---:|---:|---:|---:|---:|")
 	fmt.Printf("| plain HTTP: stdlib file server and client, the same files, no signature, check or import | %.2f | %d | %.1f | | 1.00 |\n",
 		peerWall.Seconds(), len(files), float64(peerBytes)/(1<<20))
-	fmt.Printf("| `oml sync`, new node: release %s verified + extract cut by the hub, fetched, verified, imported | %.2f | %d | %.1f | %.0f | %.1f |\n",
+	fmt.Printf("| `oml sync`, new node: release %s verified + extract cut by the hub, fetched, verified, put in use | %.2f | %d | %.1f | %.0f | %.1f |\n",
 		first, full.wall.Seconds(), fo.Files, float64(fo.Bytes)/(1<<20), float64(full.maxRSS)/(1<<20), full.wall.Seconds()/peerWall.Seconds())
 	if next != "" {
 		fmt.Printf("| `oml sync` after the new release %s (files reused from %s: %d) | %.1f | %d | %.1f | %.0f | |\n",

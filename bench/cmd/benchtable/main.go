@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -56,7 +57,9 @@ func main() {
 	flag.IntVar(&rl.clients, "rl-clients", 8, "well-behaved clients of the rate-limit benchmark")
 	flag.Float64Var(&rl.rate, "rl-rate", 10, "requests a second of each well-behaved client (below the server's limit of 20)")
 	flag.IntVar(&rl.burstConns, "rl-burst-conns", 16, "connections of the client bursting above its limit")
+	only := flag.String("only", "", "with -api-data: run only these benchmarks, comma-separated (api, ratelimit, reports, federation; default all)")
 	flag.Parse()
+	runs := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
 	load.warmup = min(max(load.duration/5, 200*time.Millisecond), 2*time.Second)
 	date := time.Now().UTC().Format("2006-01-02")
 
@@ -81,8 +84,10 @@ func main() {
 		}
 		in := list[0]
 		heading := fmt.Sprintf("release %s of %s, %s to %s; %d cores, %s", in.ID, *apiData, in.First, in.Last, runtime.NumCPU(), date)
-		if !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir) || !rateLimitBench(heading, load, rl, *omlBin, *apiData) ||
-			!reportsBench(heading, *omlBin, peer, *apiData, in.ID, dir) || !fedBench(heading, *omlBin, *apiData, dir) {
+		if (runs("api") && !apiBench(heading, load, *omlBin, static, *apiData, in.ID, dir)) ||
+			(runs("ratelimit") && !rateLimitBench(heading, load, rl, *omlBin, *apiData)) ||
+			(runs("reports") && !reportsBench(heading, *omlBin, peer, *apiData, in.ID, dir)) ||
+			(runs("federation") && !fedBench(heading, *omlBin, *apiData, dir)) {
 			os.Exit(1)
 		}
 		return

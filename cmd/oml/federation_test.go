@@ -356,6 +356,22 @@ func TestFederation(t *testing.T) {
 		t.Fatalf("upstream init: exit %d %s%s", code, stdout, stderr)
 	}
 	latest, _ := release.List(hub)
+	// A release under embargo stays home.
+	if _, stderr, code := proc(t, bin, "agenda", "add", "--data", hub, "--date", "2099-01-01", "--title", "Rilascio sotto embargo",
+		"--release", latest[0].ID, "--embargo", "2099-01-01 10:00"); code != 0 {
+		t.Fatalf("agenda add: %s", stderr)
+	}
+	if _, stderr, code := proc(t, bin, "upstream", "--data", hub, "push", "--release", latest[0].ID); code == 0 || !strings.Contains(stderr, "embargo") {
+		t.Errorf("push of a release under embargo: exit %d %s", code, stderr)
+	}
+	agenda, _, _ := proc(t, bin, "agenda", "list", "--data", hub, "--json")
+	var entries []struct{ ID int64 }
+	if err := json.Unmarshal([]byte(agenda), &entries); err != nil || len(entries) != 1 {
+		t.Fatalf("agenda list: %v %s", err, agenda)
+	}
+	if _, stderr, code := proc(t, bin, "agenda", "remove", "--data", hub, strconv.FormatInt(entries[0].ID, 10)); code != 0 {
+		t.Fatalf("agenda remove: %s", stderr)
+	}
 	var push federation.PushReport
 	stdout, stderr, code = proc(t, bin, "upstream", "--data", hub, "push", "--json")
 	if json.Unmarshal([]byte(stdout), &push); code != 0 || push.Release != latest[0].ID || push.Files != len(manifestOf(t, hub, latest[0].ID).Files)+3 || push.Info.ID != latest[0].ID {

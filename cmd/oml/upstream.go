@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/federation"
+	"github.com/regione-lombardia/oml/internal/metastore"
 	"github.com/regione-lombardia/oml/internal/release"
 )
 
@@ -47,15 +50,38 @@ A hub as a member of a higher (national) hub: it sends its releases, aggregates 
 		if err != nil {
 			return err
 		}
+		// A release under embargo stays home until its time: the higher
+		// hub publishes what it receives.
+		embargoed := map[string]time.Time{}
+		if _, err := os.Stat(filepath.Join(dir, metastore.File)); err == nil {
+			st, err := m.openMeta(ctx, dir, false)
+			if err != nil {
+				return err
+			}
+			embargoed, err = st.EmbargoedReleases(ctx, m.Now())
+			st.Close()
+			if err != nil {
+				return err
+			}
+		}
 		if *id == "" {
 			infos, err := release.List(dir)
 			if err != nil {
 				return err
 			}
-			if len(infos) == 0 {
-				return oml.Errorf(oml.ENOTFOUND, "nessuna release da inviare / no release to send").WithHint("pubblicarne una con oml release --data %s", dir)
+			for _, in := range infos {
+				if _, ok := embargoed[in.ID]; !ok {
+					*id = in.ID
+					break
+				}
 			}
-			*id = infos[0].ID
+			if *id == "" {
+				return oml.Errorf(oml.ENOTFOUND, "nessuna release da inviare / no release to send").WithHint("pubblicarne una con oml release --data %s (le release sotto embargo partono alla fine dell'embargo)", dir)
+			}
+		}
+		if until, ok := embargoed[*id]; ok {
+			return oml.Errorf(oml.EFORBIDDEN, "la release %s è sotto embargo fino al %s / release under embargo", *id, localTime(until)).
+				WithHint("l'hub superiore la pubblicherebbe subito: inviarla dopo la fine dell'embargo")
 		}
 		if !*jsonOut {
 			n.Progress = func(format string, a ...any) { fmt.Fprintf(m.Stderr, format+"\n", a...) }

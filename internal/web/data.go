@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/classif"
@@ -94,6 +95,10 @@ func (s *Server) handleData(r *request) (*reply, error) {
 		"X-OML-Method-Version": {in.MethodVersion},
 		"X-OML-Perimeter":      {string(d.query.Perimeter)},
 		"X-OML-Scope":          {string(d.query.Scope)},
+	}
+	// A preview of a release under embargo says until when.
+	if until := s.embargoOf(in.ID); !until.IsZero() {
+		h["X-OML-Embargo"] = []string{until.UTC().Format(time.RFC3339)}
 	}
 	switch d.format {
 	case export.CSV, export.XLSX, export.SDMXCSV:

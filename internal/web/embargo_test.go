@@ -94,6 +94,9 @@ func TestEmbargo(t *testing.T) {
 		t.Errorf("analyst latest = %s, want the preview %s", got, second)
 	}
 	status(analyst, "analyst", http.StatusOK, byID...)
+	if r := analyst.do("GET", "/api/v1/data?indicator=attivazioni&territory=016&freq=Y", nil); r.Header.Get("X-OML-Embargo") != until.UTC().Format(time.RFC3339) {
+		t.Errorf("analyst's preview data: X-OML-Embargo %q", r.Header.Get("X-OML-Embargo"))
+	}
 	home := analyst.do("GET", "/", nil)
 	if !strings.Contains(string(home.body), "Anteprima riservata") || home.Header.Get("Cache-Control") != "private, no-store" {
 		t.Errorf("analyst home: no preview banner or not private (%q)", home.Header.Get("Cache-Control"))

@@ -172,6 +172,7 @@ func (s *Server) openAPIResponses(op *operation) object {
 			"X-OML-Method-Version": "versione della metodologia / methodology version",
 			"X-OML-Perimeter":      "workplace o residence",
 			"X-OML-Scope":          "full o core",
+			"X-OML-Embargo":        "solo nelle anteprime: fine dell'embargo della release, RFC 3339 / previews only: end of the release's embargo",
 			"Content-Disposition":  "attachment con il nome del file, per csv, xlsx e sdmx-csv / attachment with a file name, for csv, xlsx and sdmx-csv",
 		} {
 			h[name] = object{"description": desc, "schema": object{"type": "string"}}

@@ -339,7 +339,7 @@ func (s *Server) dispatch(op *operation) http.Handler {
 
 // exposedHeaders are the response headers a script of another origin may
 // read: the open data are meant to be used from any web page.
-const exposedHeaders = "ETag, Content-Disposition, Retry-After, X-Request-Id, X-OML-Release, X-OML-Vintage, X-OML-Method-Version, X-OML-Perimeter, X-OML-Scope"
+const exposedHeaders = "ETag, Content-Disposition, Retry-After, X-Request-Id, X-OML-Release, X-OML-Vintage, X-OML-Method-Version, X-OML-Perimeter, X-OML-Scope, X-OML-Embargo, X-OML-Rows"
 
 var (
 	corsOrigin  = []string{"*"}

@@ -50,16 +50,16 @@ func (s *Server) handleMicrodata(r *request) (*reply, error) {
 		return nil, oml.Errorf(oml.EFORBIDDEN, "i ruoli %s non danno accesso ai microdati di %s / roles give no access to the microdata of %s", rolesOrPublic(v.roles), terr, terr).
 			WithHint("un analista legge i microdati del proprio territorio (analyst:%s); un analista della regione (analyst:%s) di tutti", terr, oml.RegionCode)
 	}
-	from, err := monthParam(r, "from", false)
+	from, err := monthParam(r, "from")
 	if err != nil {
 		return nil, err
 	}
-	to, err := monthParam(r, "to", true)
+	to, err := monthParam(r, "to")
 	if err != nil {
 		return nil, err
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return nil, oml.Errorf(oml.EINVALID, "to precede from / to is before from")
+		return nil, oml.Errorf(oml.EINVALID, "il mese to (%s) viene prima del mese from (%s) / to is before from", to.Format("2006-01"), from.Format("2006-01"))
 	}
 	format, err := r.Enum("format")
 	if err != nil {
@@ -126,10 +126,10 @@ func rolesOrPublic(rs oml.Roles) string {
 	return rs.String()
 }
 
-// monthParam reads a YYYY-MM parameter: its first day, or with end the
-// first day of the next month minus nothing (the caller's filter reads To
-// as a month). Absent is the zero time.
-func monthParam(r *request, name string, end bool) (time.Time, error) {
+// monthParam reads a YYYY-MM parameter as the first day of its month (the
+// export's filter reads both bounds as whole months). Absent is the zero
+// time.
+func monthParam(r *request, name string) (time.Time, error) {
 	s := r.Get(name)
 	if s == "" {
 		return time.Time{}, nil
@@ -141,7 +141,7 @@ func monthParam(r *request, name string, end bool) (time.Time, error) {
 	return t, nil
 }
 
-// serveFile sends the file of rp and removes its directory: the
+// serveReplyFile sends the file of rp and removes its directory: the
 // microdata are written once for one reader and never kept.
 func (s *Server) serveReplyFile(w http.ResponseWriter, r *http.Request, rp *reply) {
 	defer os.RemoveAll(rp.fileDir)

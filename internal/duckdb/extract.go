@@ -65,7 +65,9 @@ func (db *DB) ExportTerritory(ctx context.Context, province string, comuni []str
 	var n int64
 	for _, q := range []struct{ sql, file string }{{comms, ExtractCommunications}, {rels, ExtractRelationships}} {
 		var rows int64
-		stmt := "COPY (" + q.sql + ") TO " + quote(filepath.Join(dir, q.file)) + " (FORMAT parquet, COMPRESSION zstd)"
+		// zstd at level 1: as small as the default level here (610 against
+		// 605 MiB for Milano), and the cut takes 16 s instead of 19.
+		stmt := "COPY (" + q.sql + ") TO " + quote(filepath.Join(dir, q.file)) + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
 		if err := db.db.QueryRowContext(ctx, stmt, territoryArgs(province, comuni)...).Scan(&rows); err != nil {
 			return 0, fmt.Errorf("export %s: %w", q.file, err)
 		}

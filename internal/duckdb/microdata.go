@@ -80,7 +80,7 @@ func (db *DB) ExportMicrodata(ctx context.Context, f MicrodataFilter, format, pa
 	case MicrodataCSV:
 		options = "FORMAT csv, HEADER true, COMPRESSION none"
 	case MicrodataParquet:
-		options = "FORMAT parquet, COMPRESSION zstd"
+		options = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 	default:
 		return 0, oml.Errorf(oml.EINVALID, "formato dei microdati %q sconosciuto / unknown microdata format %q", format, format).
 			WithHint("usare %s o %s / use %s or %s", MicrodataCSV, MicrodataParquet, MicrodataCSV, MicrodataParquet)

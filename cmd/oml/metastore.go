@@ -12,6 +12,7 @@ import (
 
 	"github.com/regione-lombardia/oml"
 	"github.com/regione-lombardia/oml/internal/classif"
+	"github.com/regione-lombardia/oml/internal/itfmt"
 	"github.com/regione-lombardia/oml/internal/metastore"
 	"github.com/regione-lombardia/oml/internal/method"
 )
@@ -80,14 +81,8 @@ func parseRoles(s string) (oml.Roles, error) {
 const provinceHint = "012 Varese, 013 Como, 014 Sondrio, 015 Milano, 016 Bergamo, 017 Brescia, 018 Pavia, 019 Cremona, 020 Mantova, 097 Lecco, 098 Lodi, 108 Monza e della Brianza"
 
 // rome is the time zone of the observatories, for dates people type and
-// read (the binary embeds the zone database, see main.go).
-func rome() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+// read.
+func rome() *time.Location { return itfmt.Rome }
 
 // parseWhen reads an instant: RFC 3339 ("2025-04-15T11:00:00+02:00"), or
 // "AAAA-MM-GG HH:MM" in Italian time.

@@ -7,9 +7,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // Rome's rules on machines without a zone database
 
 	"github.com/regione-lombardia/oml"
 )
+
+// Rome is the time zone of the observatories: the times people type and
+// read (agenda, embargoes, lockouts, the audit log) are Italian time.
+var Rome = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Rome")
+	if err != nil { // not with the embedded database
+		return time.UTC
+	}
+	return l
+}()
 
 // Months are the Italian month names, January first.
 var Months = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}

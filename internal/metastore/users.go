@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/itfmt"
 )
 
 // Lockout: MaxFailures failed logins for one name within LockoutWindow
@@ -33,10 +34,11 @@ type User struct {
 	Created     time.Time `json:"created"`
 }
 
-// validName checks an account name: 1 to 100 characters, letters, digits
+// ValidName checks an account name: 1 to 100 characters, letters, digits
 // and . _ - @ +, so that names are e-mail addresses or handles and never
-// collide with the separators of the command line and the audit log.
-func validName(name string) error {
+// collide with the separators of the command line and the audit log. The
+// error is EINVALID.
+func ValidName(name string) error {
 	ok := name != "" && utf8.RuneCountInString(name) <= 100
 	for _, r := range name {
 		ok = ok && (r == '.' || r == '_' || r == '-' || r == '@' || r == '+' ||
@@ -98,7 +100,7 @@ func (s *Store) hash(ctx context.Context, fn func()) error {
 // stored) and roles, and appends user_add. A name taken, case-insensitively,
 // is ECONFLICT.
 func (s *Store) AddUser(ctx context.Context, name, password string, roles oml.Roles) (User, error) {
-	if err := validName(name); err != nil {
+	if err := ValidName(name); err != nil {
 		return User{}, err
 	}
 	if err := checkPassword(password); err != nil {
@@ -273,7 +275,7 @@ func (s *Store) UpsertOIDCUser(ctx context.Context, issuer, subject, name string
 	if issuer == "" || subject == "" {
 		return User{}, oml.Errorf(oml.EINVALID, "identità OpenID Connect senza emittente o soggetto / OpenID Connect identity without issuer or subject")
 	}
-	if err := validName(name); err != nil {
+	if err := ValidName(name); err != nil {
 		return User{}, err
 	}
 	var u User
@@ -328,10 +330,7 @@ func errLocked(until time.Time) *oml.Error {
 			return r
 		}
 	}
-	local := ceil(until, time.Minute)
-	if rome, err := time.LoadLocation("Europe/Rome"); err == nil {
-		local = local.In(rome)
-	}
+	local := ceil(until, time.Minute).In(itfmt.Rome)
 	return &oml.Error{Code: oml.EUNAUTHORIZED, Err: ErrLockedOut,
 		Message: fmt.Sprintf("troppi tentativi falliti: accesso sospeso per %d minuti / too many failed attempts: login suspended", int(LockoutDuration.Minutes())),
 		Hint: fmt.Sprintf("riprovare dopo le %s del %s / retry after %s", local.Format("15:04"), local.Format("02/01/2006"),

@@ -121,6 +121,23 @@ type client struct {
 	sign *federation.Credentials
 }
 
+// nodeClient returns a client that signs its requests to /federation/ as
+// the node of province does, with a token of the hub's key.
+func (e *accessEnv) nodeClient(t *testing.T, province string) *client {
+	t.Helper()
+	tok, _, err := federation.Issue(e.fedKey, "node:"+province, 24*time.Hour, e.clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := federation.ParseToken(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.sign = &creds
+	return c
+}
+
 func (e *accessEnv) client(t *testing.T) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

@@ -6,9 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/regione-lombardia/oml/internal/federation"
 	"github.com/regione-lombardia/oml/internal/oidctest"
 )
 
@@ -171,17 +169,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	clients := [readers]*client{asPublic: e.client(t), asNoRoles: e.loggedIn(t, "nessuno"), asAna016: e.loggedIn(t, "ana016"),
-		asAnaITC4: e.client(t), asRed016: e.loggedIn(t, "red016"), asAdmin: e.loggedIn(t, "ammin"), asNode016: e.client(t)}
+		asAnaITC4: e.client(t), asRed016: e.loggedIn(t, "red016"), asAdmin: e.loggedIn(t, "ammin"), asNode016: e.nodeClient(t, "016")}
 	clients[asAnaITC4].bearer = e.tokens["analyst:ITC4"]
-	tok, _, err := federation.Issue(e.fedKey, "node:016", 24*time.Hour, e.clock.now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := federation.ParseToken(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients[asNode016].sign = &creds
 
 	for _, r := range rows {
 		for who, c := range clients {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regione-lombardia/oml/internal/federation"
 	"github.com/regione-lombardia/oml/internal/metastore"
 )
 
@@ -30,16 +29,7 @@ func TestEmbargo(t *testing.T) {
 
 	public := e.client(t)
 	analyst := e.loggedIn(t, "ana016")
-	tok, _, err := federation.Issue(e.fedKey, "node:016", 24*time.Hour, e.clock.now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := federation.ParseToken(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := e.client(t)
-	node.sign = &creds
+	node := e.nodeClient(t, "016")
 
 	latest := func(c *client) string {
 		t.Helper()

@@ -191,25 +191,11 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 // its subject's hash.
 func accountName(preferred, email, subject string) string {
 	for _, n := range []string{preferred, email} {
-		if n != "" && validAccountName(n) {
+		if metastore.ValidName(n) == nil {
 			return n
 		}
 	}
 	return "oidc-" + strings.TrimPrefix(subject, "sha256:")[:16]
-}
-
-// validAccountName mirrors the store's rule for names: 1 to 100 letters,
-// digits and . _ - @ +.
-func validAccountName(n string) bool {
-	if len([]rune(n)) > 100 {
-		return false
-	}
-	for _, r := range n {
-		if !(r == '.' || r == '_' || r == '-' || r == '@' || r == '+' || ('0' <= r && r <= '9') || strings.ToLower(string(r)) != strings.ToUpper(string(r))) {
-			return false
-		}
-	}
-	return n != ""
 }
 
 // oneLine cuts s to n bytes of one line, for a message.

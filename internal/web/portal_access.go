@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regione-lombardia/oml"
+	"github.com/regione-lombardia/oml/internal/itfmt"
 	"github.com/regione-lombardia/oml/internal/metastore"
 	"github.com/regione-lombardia/oml/internal/release"
 )
@@ -364,12 +365,7 @@ func (s *Server) adminAgenda(w http.ResponseWriter, r *http.Request, v *viewer, 
 }
 
 // rome is the time zone of the agenda's forms.
-var rome = func() *time.Location {
-	if l, err := time.LoadLocation("Europe/Rome"); err == nil {
-		return l
-	}
-	return time.UTC
-}()
+var rome = itfmt.Rome
 
 // adminAgendaAdd serves POST /amministrazione/agenda: date (AAAA-MM-GG),
 // title, content, release id and embargo end (date and time in Rome).

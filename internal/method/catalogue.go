@@ -165,6 +165,9 @@ func (c *Catalogue) validate() error {
 		}
 	}
 	meas := map[string]bool{}
+	if n := len(c.countMeasures()); n > 62 {
+		return fmt.Errorf("%d count measures: at most 62 fit the bit mask of ev", n)
+	}
 	for _, m := range c.Measures {
 		meas[m.ID] = true
 		for _, e := range m.Events {

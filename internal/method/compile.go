@@ -16,7 +16,20 @@ import (
 // position move of a transformation (MV, two rows of opposite sign) and per
 // position opened or closed (PO, +1 and -1). Every dimension is a column
 // named as the dimension and holding its code; territories are the
-// province, CPI and comune of both perimeters. Measures are sums over ev.
+// province, CPI and comune of both perimeters. Measures are sums over ev:
+// each row carries its weight w (+1 or -1), mc, a bit mask of the count
+// measures it adds w to (bit i: the i-th count measure of the catalogue),
+// and v_<id>, what it adds to each value measure (w times the value, NULL
+// when it does not count).
+//
+// ev has tens of millions of rows, and DuckDB's cost is per row and per
+// aggregated column, so ev is read a few times only: once per perimeter
+// and family of dimensions (partialFamilies), into a partial table grouped
+// by the family's dimensions, the territory, the month, the scope flag and
+// (mc, w), counting rows (n) and summing the value columns. Every
+// published breakdown is then aggregated from the partial table of its
+// family, a table a few times smaller than ev, where each count measure is
+// the sum of w*n over the rows whose mc has its bit.
 
 // eventKinds are the row kinds of ev.
 var eventKinds = map[string]bool{"A": true, "C": true, "CI": true, "P": true, "T": true, "MV": true, "PO": true}
@@ -63,8 +76,11 @@ var contractGroupCode = map[oml.ContractGroup]string{
 type Plan struct {
 	// Setup creates the lookups and ev, in order.
 	Setup []string
+	// Partials create the partial tables from ev, one per perimeter and
+	// family of dimensions, then drop ev.
+	Partials []Partial
 	// Aggregates returns the measures of every breakdown, one query per
-	// perimeter and breakdown.
+	// perimeter and breakdown, from the partial tables.
 	Aggregates []Aggregate
 	// Medians returns the medians of the planned length of fixed-term hires.
 	Medians []Aggregate
@@ -86,6 +102,13 @@ type Aggregate struct {
 	SQL       string
 }
 
+// Partial is one statement that creates a partial table (or drops ev).
+type Partial struct {
+	Perimeter oml.Perimeter
+	Dims      []string // the family of dimensions it is grouped by
+	SQL       string
+}
+
 // Options fix what a computation covers.
 type Options struct {
 	From    time.Time // first day of the first month (January of FirstYear)
@@ -97,17 +120,132 @@ func (c *Catalogue) Compile(lists *classif.Lists, opt Options) Plan {
 	var p Plan
 	p.Setup = append(p.Setup, lookups(lists)...)
 	p.Setup = append(p.Setup, c.evSQL(opt)...)
+	p.Teardown = []string{"DROP TABLE IF EXISTS ev", "DROP TABLE IF EXISTS ev_types", "DROP TABLE IF EXISTS e_enc", "DROP TABLE IF EXISTS r_enc", "DROP TABLE IF EXISTS lk_comune", "DROP TABLE IF EXISTS lk_ateco",
+		"DROP TABLE IF EXISTS lk_prof", "DROP TABLE IF EXISTS lk_contratto", "DROP TABLE IF EXISTS lk_citt",
+		"DROP TABLE IF EXISTS lk_titolo", "DROP TABLE IF EXISTS lk_mv"}
+	fams := c.families()
 	for _, per := range oml.Perimeters {
-		for _, b := range c.allBreakdowns() {
-			p.Aggregates = append(p.Aggregates, c.aggregate(per, b))
+		for i, f := range fams {
+			table := "part_" + colPrefix(per) + strconv.Itoa(i)
+			p.Partials = append(p.Partials, Partial{Perimeter: per, Dims: f.dims, SQL: c.partialSQL(per, table, f)})
+			p.Teardown = append(p.Teardown, "DROP TABLE IF EXISTS "+table)
+			for _, b := range f.breakdowns {
+				p.Aggregates = append(p.Aggregates, c.aggregate(per, b, table))
+			}
 		}
 		p.Medians = append(p.Medians, medianSQL(per))
 	}
+	// The distinct counts read the ENUM types of ev's columns (EnumLabelsSQL).
+	p.Partials = append(p.Partials, Partial{SQL: "CREATE OR REPLACE TEMP TABLE ev_types AS SELECT * FROM ev LIMIT 1"}, Partial{SQL: "DROP TABLE ev"})
 	p.HasIDs = `SELECT NOT EXISTS (SELECT 1 FROM communications WHERE rel_id IS NULL AND active)`
-	p.Teardown = []string{"DROP TABLE IF EXISTS ev", "DROP TABLE IF EXISTS e_enc", "DROP TABLE IF EXISTS r_enc", "DROP TABLE IF EXISTS lk_comune", "DROP TABLE IF EXISTS lk_ateco",
-		"DROP TABLE IF EXISTS lk_prof", "DROP TABLE IF EXISTS lk_contratto", "DROP TABLE IF EXISTS lk_citt",
-		"DROP TABLE IF EXISTS lk_titolo", "DROP TABLE IF EXISTS lk_mv"}
 	return p
+}
+
+// partialFamilies are the families of dimensions ev is aggregated by, in
+// order: each breakdown is computed from the first family that holds all
+// its dimensions (the total from the first, which has none). A family is
+// read in one pass over ev, so grouping dimensions whose codes are few, or
+// depend on each other (a division and its section, the age class and the
+// target groups by age), saves passes without making the partial table
+// much larger. A breakdown no family holds gets a family of its own.
+var partialFamilies = [][]string{
+	{},
+	{"contratto", "orario", "genere", "tipo_trasformazione"},
+	{"classe_eta", "genere", "target"},
+	{"cittadinanza", "titolo_studio"},
+	{"professione", "professione_2"},
+	{"ateco_sezione", "ateco_divisione"},
+}
+
+// family is one partial table: its dimensions, the breakdowns computed
+// from it and the finest territory level any of them is published at.
+type family struct {
+	dims       []string
+	breakdowns [][]string
+	grain      oml.Level
+}
+
+// families assigns every breakdown to its family; families with no
+// breakdown are left out.
+func (c *Catalogue) families() []family {
+	var fams []family
+	for _, d := range partialFamilies {
+		fams = append(fams, family{dims: d, grain: oml.LevelProvince})
+	}
+	for _, b := range c.allBreakdowns() {
+		i := slices.IndexFunc(fams, func(f family) bool {
+			return !slices.ContainsFunc(b, func(d string) bool { return !slices.Contains(f.dims, d) })
+		})
+		if i < 0 {
+			fams = append(fams, family{dims: b, grain: oml.LevelProvince})
+			i = len(fams) - 1
+		}
+		f := &fams[i]
+		f.breakdowns = append(f.breakdowns, b)
+		for _, l := range []oml.Level{oml.LevelCPI, oml.LevelComune} {
+			if c.grain(b, l) && levelRank(l) > levelRank(f.grain) {
+				f.grain = l
+			}
+		}
+	}
+	return slices.DeleteFunc(fams, func(f family) bool { return len(f.breakdowns) == 0 })
+}
+
+// familyColumns returns the columns of ev a family's partial table is
+// grouped by, besides the territory, the month and the scope.
+func familyColumns(dims []string) []string {
+	var out []string
+	for _, d := range dims {
+		if d == "target" {
+			for _, t := range targetCodes {
+				out = append(out, t.Column)
+			}
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// countMeasures returns the count measures of c, in catalogue order: the
+// i-th is bit i of mc.
+func (c *Catalogue) countMeasures() []Measure {
+	return slices.DeleteFunc(slices.Clone(c.Measures), func(m Measure) bool { return m.Value != "" })
+}
+
+// mcType is the SQL type of mc: the narrowest integer with a bit for every
+// count measure (Validate allows at most 62).
+func (c *Catalogue) mcType() string {
+	switch n := len(c.countMeasures()); {
+	case n <= 15:
+		return "SMALLINT"
+	case n <= 31:
+		return "INTEGER"
+	default:
+		return "BIGINT"
+	}
+}
+
+// partialSQL creates table, the partial table of family f in perimeter per.
+func (c *Catalogue) partialSQL(per oml.Perimeter, table string, f family) string {
+	pre := colPrefix(per)
+	cols := []string{pre + "prov"}
+	if levelRank(f.grain) >= levelRank(oml.LevelCPI) {
+		cols = append(cols, pre+"cpi")
+	}
+	if f.grain == oml.LevelComune {
+		cols = append(cols, pre+"com")
+	}
+	cols = append(cols, familyColumns(f.dims)...)
+	cols = append(cols, "m", "core", "mc", "w")
+	sums := ", count(*)::INTEGER AS n"
+	for _, m := range c.Measures {
+		if m.Value != "" {
+			sums += ", sum(v_" + m.ID + ")::BIGINT AS v_" + m.ID
+		}
+	}
+	return "CREATE OR REPLACE TEMP TABLE " + table + " AS SELECT " + strings.Join(cols, ", ") + sums +
+		"\nFROM ev WHERE " + pre + "prov IS NOT NULL\nGROUP BY " + strings.Join(cols, ", ")
 }
 
 // allBreakdowns returns every breakdown of any level, each once, in a
@@ -131,12 +269,10 @@ func (c *Catalogue) grain(b []string, l oml.Level) bool {
 	return slices.ContainsFunc(c.Breakdowns[string(l)], func(o []string) bool { return slices.Equal(o, b) })
 }
 
-// MeasureSQL returns the row expression of measure m over ev: what the
-// row adds to the measure (its weight, or weight times the planned length
-// for a sum of lengths; 0 when the row does not count). ev stores one such
-// column per measure, m_<id>, so that aggregations are plain sums (filtered
-// aggregates cost several times more in DuckDB).
-func MeasureSQL(m Measure) string {
+// measureCond returns the condition under which a row of ev adds to
+// measure m: its kind is one of m's events and its codes pass m's filters
+// (and its value is known, when m needs it).
+func measureCond(m Measure) string {
 	var cond []string
 	kinds := make([]string, len(m.Events))
 	for i, e := range m.Events {
@@ -158,34 +294,52 @@ func MeasureSQL(m Measure) string {
 	if m.Needs == "durata" || m.Value == "durata" {
 		cond = append(cond, "durata IS NOT NULL")
 	}
-	if m.Value == "durata" {
-		return "(CASE WHEN " + strings.Join(cond, " AND ") + " THEN w * durata ELSE 0 END)::INTEGER"
-	}
-	return "(CASE WHEN coalesce(" + strings.Join(cond, " AND ") + ", false) THEN w ELSE 0 END)::TINYINT"
+	return "coalesce(" + strings.Join(cond, " AND ") + ", false)"
 }
 
-// measureColumns is the select list of the measure columns of ev.
+// measureColumns is the select list of the measure columns of ev: mc,
+// the bit mask of the count measures a row adds its weight to, and v_<id>
+// for each value measure (weight times the value, NULL when the row does
+// not count).
 func (c *Catalogue) measureColumns() string {
 	var b strings.Builder
+	b.WriteString(",\n       (")
+	for i, m := range c.countMeasures() {
+		if i > 0 {
+			b.WriteString("\n        | ")
+		}
+		b.WriteString("CASE WHEN " + measureCond(m) + " THEN " + strconv.FormatUint(1<<i, 10) + " ELSE 0 END")
+	}
+	b.WriteString(")::" + c.mcType() + " AS mc")
 	for _, m := range c.Measures {
-		b.WriteString(",\n       " + MeasureSQL(m) + " AS m_" + m.ID)
+		if m.Value != "" {
+			b.WriteString(",\n       (CASE WHEN " + measureCond(m) + " THEN w * " + m.Value + " END)::INTEGER AS v_" + m.ID)
+		}
 	}
 	return b.String()
 }
 
-// measureList is the select list of the measure sums of an aggregation.
+// measureList is the select list of the measures of an aggregation of a
+// partial table, in catalogue order.
 func (c *Catalogue) measureList() string {
 	var b strings.Builder
+	bit := 0
 	for _, m := range c.Measures {
-		b.WriteString(", sum(m_" + m.ID + ")::DOUBLE AS " + m.ID)
+		if m.Value != "" {
+			b.WriteString(", coalesce(sum(v_" + m.ID + "), 0)::DOUBLE AS " + m.ID)
+			continue
+		}
+		b.WriteString(", sum(CASE WHEN (mc & " + strconv.FormatUint(1<<bit, 10) + ") <> 0 THEN w * n ELSE 0 END)::DOUBLE AS " + m.ID)
+		bit++
 	}
 	return b.String()
 }
 
-// aggregate returns the aggregation of breakdown b in perimeter per. Rows
-// carry the CPI only when b is published at CPI level, the comune only
-// when it is published at comune level.
-func (c *Catalogue) aggregate(per oml.Perimeter, b []string) Aggregate {
+// aggregate returns the aggregation of breakdown b in perimeter per from
+// the partial table of its family. Rows carry the CPI only when b is
+// published at CPI level, the comune only when it is published at comune
+// level.
+func (c *Catalogue) aggregate(per oml.Perimeter, b []string, table string) Aggregate {
 	a := Aggregate{Perimeter: per, Breakdown: b, Comune: c.grain(b, oml.LevelComune)}
 	pre := colPrefix(per)
 	group := []string{pre + "prov"}
@@ -215,11 +369,11 @@ func (c *Catalogue) aggregate(per oml.Perimeter, b []string) Aggregate {
 		}
 		g = append(g, "m", "core")
 		o = append(o, "m", "core")
-		where := pre + "prov IS NOT NULL"
+		where := ""
 		if targetCol != "" {
-			where += " AND " + targetCol
+			where = " WHERE " + targetCol
 		}
-		return "SELECT " + strings.Join(o, ", ") + c.measureList() + "\nFROM ev WHERE " + where + "\nGROUP BY " + strings.Join(g, ", ")
+		return "SELECT " + strings.Join(o, ", ") + c.measureList() + "\nFROM " + table + where + "\nGROUP BY " + strings.Join(g, ", ")
 	}
 	if slices.Contains(b, "target") {
 		var parts []string
@@ -273,9 +427,10 @@ func HiresSQL(dims []string, first int) string {
 }
 
 // EnumLabelsSQL returns the labels of the ENUM type of column col of ev,
-// in code order, as one list.
+// in code order, as one list (no row when ev is empty). It reads ev_types,
+// the first row of ev, kept when ev is dropped.
 func EnumLabelsSQL(col string) string {
-	return "SELECT enum_range(" + col + ")::VARCHAR[] FROM ev LIMIT 1"
+	return "SELECT enum_range(" + col + ")::VARCHAR[] FROM ev_types LIMIT 1"
 }
 
 // medianSQL returns the medians of the planned length of fixed-term hires
@@ -367,7 +522,7 @@ FROM relationship_index r JOIN communications b ON b.seq = r.hire_seq
 LEFT JOIN lk_contratto lk ON lk.code = r.contratto
 LEFT JOIN lk_contratto lh ON lh.code = b.contratto`
 	ev := `CREATE OR REPLACE TEMP TABLE ev AS
-SELECT * EXCLUDE (durata)` + c.measureColumns() + `
+SELECT * EXCLUDE (k, durata)` + c.measureColumns() + `
 FROM (
 WITH rows AS (
     SELECT k, 1 AS w, data, ` + attrCols + `, contratto, orario, tipo_trasformazione, durata FROM e_enc

@@ -104,6 +104,20 @@ func (c *Catalogue) Compute(ctx context.Context, store Store, lists *classif.Lis
 			return nil, fmt.Errorf("compute: %w", err)
 		}
 	}
+	nPart := 0
+	for _, pt := range plan.Partials {
+		if pt.Perimeter != "" {
+			nPart++
+		}
+	}
+	for i, pt := range plan.Partials {
+		if pt.Perimeter != "" {
+			progress(fmt.Sprintf("aggregazione parziale %d/%d: %s %s", i+1, nPart, pt.Perimeter, strings.Join(pt.Dims, ",")))
+		}
+		if err := store.Exec(ctx, pt.SQL); err != nil {
+			return nil, fmt.Errorf("compute: %w", err)
+		}
+	}
 	if err := store.Query(ctx, plan.HasIDs, func(scan func(...any) error) error { return scan(&cube.HasIDs) }); err != nil {
 		return nil, fmt.Errorf("compute: %w", err)
 	}

@@ -3,9 +3,10 @@ package method
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"runtime"
 	"slices"
 	"strconv"
-	"strings"
+	"sync"
 )
 
 // Digest returns the sha256 (hex), and the number, of a canonical text of
@@ -35,37 +36,61 @@ type GroupDigest struct {
 }
 
 // Digests returns the digest (as Digest computes it) of every group of
-// cells, in one pass: group names the group of a cell, "" for none.
+// cells: group names the group of a cell, "" for none. The groups are
+// digested in parallel, one per core at a time.
 func (c *Cube) Digests(group func(CellKey) string) map[string]GroupDigest {
-	lines := map[string][]string{}
-	var b strings.Builder
+	members := map[string][]int{}
+	var names []string
 	for i := range c.Cells {
-		cell := &c.Cells[i]
-		g := group(cell.CellKey)
+		g := group(c.Cells[i].CellKey)
 		if g == "" {
 			continue
 		}
-		b.Reset()
-		for _, s := range []string{string(cell.Perimeter), string(cell.Scope), string(cell.Freq), strconv.Itoa(cell.Period), string(cell.Level), cell.Territory, cell.Dims, cell.Codes} {
-			b.WriteString(s)
-			b.WriteByte('|')
+		if _, ok := members[g]; !ok {
+			names = append(names, g)
 		}
-		for j, v := range cell.Values {
-			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
-			b.WriteByte(byte(cell.Status[j]))
-			b.WriteByte('|')
-		}
-		lines[g] = append(lines[g], b.String())
+		members[g] = append(members[g], i)
 	}
-	out := make(map[string]GroupDigest, len(lines))
-	for g, ls := range lines {
-		slices.Sort(ls)
-		h := sha256.New()
-		for _, l := range ls {
-			h.Write([]byte(l))
-			h.Write([]byte{'\n'})
-		}
-		out[g] = GroupDigest{SHA256: hex.EncodeToString(h.Sum(nil)), Cells: len(ls)}
+	digests := make([]GroupDigest, len(names))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for gi, g := range names {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			digests[gi] = c.digest(members[g])
+		})
+	}
+	wg.Wait()
+	out := make(map[string]GroupDigest, len(names))
+	for gi, g := range names {
+		out[g] = digests[gi]
 	}
 	return out
+}
+
+// digest returns the digest of the cells of c at the given indices.
+func (c *Cube) digest(cells []int) GroupDigest {
+	lines := make([]string, 0, len(cells))
+	var b []byte
+	for _, i := range cells {
+		cell := &c.Cells[i]
+		b = b[:0]
+		for _, s := range []string{string(cell.Perimeter), string(cell.Scope), string(cell.Freq), strconv.Itoa(cell.Period), string(cell.Level), cell.Territory, cell.Dims, cell.Codes} {
+			b = append(b, s...)
+			b = append(b, '|')
+		}
+		for j, v := range cell.Values {
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+			b = append(b, byte(cell.Status[j]), '|')
+		}
+		lines = append(lines, string(b))
+	}
+	slices.Sort(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return GroupDigest{SHA256: hex.EncodeToString(h.Sum(nil)), Cells: len(lines)}
 }

@@ -3,7 +3,9 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -17,23 +19,33 @@ func (db *DB) Exec(ctx context.Context, query string) error {
 }
 
 // Query runs query and calls each once per row, with a scan function that
-// reads the row as database/sql's Rows.Scan does. It stops at the first
-// error each returns.
+// reads the row's columns into its arguments (see assign for the types it
+// takes). It stops at the first error each returns.
 func (db *DB) Query(ctx context.Context, query string, each func(scan func(dest ...any) error) error) error {
-	rows, err := db.db.QueryContext(ctx, query)
+	conn, err := db.db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", firstLine(query), err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := each(rows.Scan); err != nil {
-			return err
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		rows, err := dc.(driver.QueryerContext).QueryContext(ctx, query, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", firstLine(query), err)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", firstLine(query), err)
-	}
-	return nil
+		defer rows.Close()
+		vals := make([]driver.Value, len(rows.Columns()))
+		scan := scanner(vals)
+		for {
+			if err := rows.Next(vals); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return fmt.Errorf("%s: %w", firstLine(query), err)
+			}
+			if err := each(scan); err != nil {
+				return err
+			}
+		}
+	})
 }
 
 // LastEventDate returns the date of the latest current event, or false

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -236,26 +235,10 @@ func (c *Catalogue) Compute(ctx context.Context, store Store, lists *classif.Lis
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	d := c.newDeriver(cube, distinct, medians)
+	cube.Cells = make([]Cell, 0, len(keys)*d.nPer)
 	for _, k := range keys {
-		d.allowedFor(k.level, k.dims) // filled here, read-only below
+		cube.Cells = d.derive(cube.Cells, k, series[k])
 	}
-	// The series are independent: derive contiguous chunks of them on
-	// every core, then join the chunks in key order.
-	nw := min(runtime.GOMAXPROCS(0), len(keys))
-	chunks := make([][]Cell, nw)
-	var wg sync.WaitGroup
-	for w := range nw {
-		lo, hi := w*len(keys)/nw, (w+1)*len(keys)/nw
-		wg.Go(func() {
-			out := make([]Cell, 0, (hi-lo)*d.nPer)
-			for _, k := range keys[lo:hi] {
-				out = d.derive(out, k, series[k])
-			}
-			chunks[w] = out
-		})
-	}
-	wg.Wait()
-	cube.Cells = slices.Concat(chunks...)
 	return cube, nil
 }
 
@@ -350,9 +333,7 @@ func (d *deriver) allowedFor(l oml.Level, dims string) []bool {
 }
 
 // derive appends to dst the cells of one series at every frequency, and
-// returns it. The values of a series' cells share one allocation. It is
-// safe to call concurrently once allowedFor has seen every series' level
-// and dimensions.
+// returns it. The values of a series' cells share one allocation.
 func (d *deriver) derive(dst []Cell, k seriesKey, ms [][]float64) []Cell {
 	c, cube := d.c, d.cube
 	nInd := len(c.Indicators)

@@ -418,7 +418,7 @@ func writeCells(w io.Writer, schema *parquet.Schema, cat *method.Catalogue, fk f
 		return v
 	}
 	periods := map[int][]byte{}
-	statusBytes := map[oml.Status][]byte{}
+	var statusBytes [256][]byte // by status; nil: not a status
 	for _, st := range allStatuses {
 		statusBytes[st] = []byte(st.String())
 	}
@@ -452,8 +452,8 @@ func writeCells(w io.Writer, schema *parquet.Schema, cat *method.Catalogue, fk f
 		for k := range nInd {
 			col := len(keyColumns) + 2*k
 			st := c.Status[k]
-			sb, ok := statusBytes[st]
-			if !ok {
+			sb := statusBytes[st]
+			if sb == nil {
 				return nil, fmt.Errorf("cell %v: indicator %s: invalid status %q", c.CellKey, cat.Indicators[k].ID, st)
 			}
 			v := c.Values[k]

@@ -202,11 +202,20 @@ func (c *Catalogue) Compute(ctx context.Context, store Store, lists *classif.Lis
 		}
 	}
 	progress("lavoratori e datori distinti / distinct workers and employers")
-	distinct, err := c.distinct(ctx, store, plan, cube)
+	countDistinct, err := c.distinct(ctx, store, cube)
 	if err != nil {
 		return nil, err
 	}
-	progress("mediane / medians")
+	// The distinct counts are Go work on the hires just read: they run
+	// while DuckDB computes the medians.
+	var distinct map[CellKey]float64
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		distinct = countDistinct()
+	}()
+	defer func() { <-counted }()
+	progress("mediane; conteggio dei distinti / medians; distinct counts")
 	medians := map[CellKey]float64{}
 	for _, a := range plan.Medians {
 		var freq, level, terr string
@@ -228,6 +237,7 @@ func (c *Catalogue) Compute(ctx context.Context, store Store, lists *classif.Lis
 			return nil, fmt.Errorf("compute medians: %w", err)
 		}
 	}
+	<-counted
 	progress("indicatori / indicators")
 	keys := make([]seriesKey, 0, len(series))
 	for k := range series {

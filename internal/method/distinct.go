@@ -66,10 +66,12 @@ func (s *distinctSpace) codeSlot(dim, code string) int16 {
 	return i
 }
 
-// distinct returns the distinct workers and employers of every cell of
-// the distinct indicators, keyed as the cube's cells with Codes prefixed
-// by "worker|" or "employer|".
-func (c *Catalogue) distinct(ctx context.Context, store Store, plan Plan, cube *Cube) (map[CellKey]float64, error) {
+// distinct reads the hires from store and returns a function that counts
+// the distinct workers and employers of every cell of the distinct
+// indicators, keyed as the cube's cells with Codes prefixed by "worker|"
+// or "employer|". The counting does not touch store, so it may run while
+// store runs other queries.
+func (c *Catalogue) distinct(ctx context.Context, store Store, cube *Cube) (func() map[CellKey]float64, error) {
 	out := map[CellKey]float64{}
 	var inds []*Indicator
 	dimSet := map[string]bool{}
@@ -90,7 +92,7 @@ func (c *Catalogue) distinct(ctx context.Context, store Store, plan Plan, cube *
 		}
 	}
 	if len(inds) == 0 {
-		return out, nil
+		return func() map[CellKey]float64 { return out }, nil
 	}
 	if len(dimSet) > maxDistinctDims {
 		return nil, fmt.Errorf("distinct counts support at most %d dimensions", maxDistinctDims)
@@ -187,6 +189,12 @@ func (c *Catalogue) distinct(ctx context.Context, store Store, plan Plan, cube *
 	if err != nil {
 		return nil, fmt.Errorf("distinct: %w", err)
 	}
+	return func() map[CellKey]float64 { return sp.count(hires, out) }, nil
+}
+
+// count adds to out the distinct workers and employers of every cell, from
+// the hires sorted by worker, and returns out.
+func (sp *distinctSpace) count(hires []hire, out map[CellKey]float64) map[CellKey]float64 {
 	nT, nS := len(sp.terr), len(sp.slot)
 	size := 4 * sp.nPeriods * nT * nS
 	count := func(hires []hire, id func(h *hire) uint64) []int32 {
@@ -257,7 +265,7 @@ func (c *Catalogue) distinct(ctx context.Context, store Store, plan Plan, cube *
 	wg.Wait()
 	emit("worker", workers)
 	emit("employer", employers)
-	return out, nil
+	return out
 }
 
 // cells appends the dense indices of the cells hire h counts in.

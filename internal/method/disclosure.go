@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/regione-lombardia/oml"
 )
@@ -114,28 +115,86 @@ func (in *interner) id(s string) int32 {
 
 // secondary runs secondary suppression to a fixed point, with a work
 // list: a relation is checked again only when one of its members changed.
+// Relations never cross a perimeter or a scope, so each (perimeter, scope)
+// part of the cube is protected on its own, the parts in parallel; the
+// work within a part is in the same order as if it were alone.
 func (cube *Cube) secondary() {
 	c := cube.Catalogue
-	var additive, flows []int
-	isAdditive := make([]bool, len(c.Indicators))
-	isFlow := make([]bool, len(c.Indicators))
+	var sh secShared
+	sh.isAdditive = make([]bool, len(c.Indicators))
+	sh.isFlow = make([]bool, len(c.Indicators))
 	for i := range c.Indicators {
 		if c.Indicators[i].Additive {
-			additive = append(additive, i)
-			isAdditive[i] = true
+			sh.additive = append(sh.additive, i)
+			sh.isAdditive[i] = true
 			if c.Indicators[i].Kind == KindFlow {
-				flows = append(flows, i)
-				isFlow[i] = true
+				sh.flows = append(sh.flows, i)
+				sh.isFlow[i] = true
 			}
 		}
 	}
-	if len(additive) == 0 {
+	if len(sh.additive) == 0 {
 		return
 	}
-	partition := map[string]bool{}
+	sh.partition = map[string]bool{}
 	for _, d := range c.Dimensions {
-		partition[d.ID] = d.Partition
+		sh.partition[d.ID] = d.Partition
 	}
+	// Cross-indicator relations: a flow of several terms and the
+	// single-term flows of the same measures, in every cell.
+	for _, i := range sh.flows {
+		ind := &c.Indicators[i]
+		if len(ind.Terms) < 2 {
+			continue
+		}
+		set := []int{i}
+		for _, t := range ind.Terms {
+			for _, j := range sh.flows {
+				o := &c.Indicators[j]
+				if len(o.Terms) == 1 && o.Terms[0].Measure == t.Measure && o.Terms[0].Sign == 1 {
+					set = append(set, j)
+				}
+			}
+		}
+		if len(set) > 1 {
+			sh.cross = append(sh.cross, set)
+		}
+	}
+	var parts [4][]int32 // by perimeter and scope
+	sh.local = make([]int32, len(cube.Cells))
+	for ci := range cube.Cells {
+		p := 0
+		if cube.Cells[ci].Perimeter == oml.Residence {
+			p = 2
+		}
+		if cube.Cells[ci].Scope == oml.ScopeCore {
+			p++
+		}
+		sh.local[ci] = int32(len(parts[p]))
+		parts[p] = append(parts[p], int32(ci))
+	}
+	var wg sync.WaitGroup
+	for _, cells := range parts {
+		if len(cells) > 0 {
+			wg.Go(func() { cube.secondaryOf(cells, &sh) })
+		}
+	}
+	wg.Wait()
+}
+
+// secShared is what the parts of secondary suppression share, read-only.
+type secShared struct {
+	additive, flows    []int
+	isAdditive, isFlow []bool
+	partition          map[string]bool // dimension -> partition
+	cross              [][]int         // cross-indicator relations
+	local              []int32         // cell -> its index in its part
+}
+
+// secondaryOf runs secondary suppression on cells, the cells of one
+// perimeter and scope, in key order.
+func (cube *Cube) secondaryOf(cells []int32, sh *secShared) {
+	additive, isAdditive, isFlow, partition, cross := sh.additive, sh.isAdditive, sh.isFlow, sh.partition, sh.cross
 	terr := &interner{ids: map[string]int32{}}
 	strs := &interner{ids: map[string]int32{}}
 	levelCode := map[oml.Level]uint8{}
@@ -152,11 +211,11 @@ func (cube *Cube) secondary() {
 		}
 		return ikey{per, sc, uint8(k.Freq), levelCode[k.Level], int32(k.Period), terr.id(k.Territory), strs.id(k.Dims), strs.id(k.Codes)}
 	}
-	keys := make([]ikey, len(cube.Cells))
-	idx := make(map[ikey]int32, len(cube.Cells))
-	for i := range cube.Cells {
-		keys[i] = keyOf(cube.Cells[i].CellKey)
-		idx[keys[i]] = int32(i)
+	keys := make([]ikey, len(cells))
+	idx := make(map[ikey]int32, len(cells))
+	for li, ci := range cells {
+		keys[li] = keyOf(cube.Cells[ci].CellKey)
+		idx[keys[li]] = ci
 	}
 	// parents of a (dims, codes) pair: the pairs without one partition
 	// dimension (along), computed once per pair.
@@ -205,12 +264,12 @@ func (cube *Cube) secondary() {
 		}
 		members[r] = append(members[r], part)
 	}
-	for ci := range cube.Cells {
-		k := keys[ci]
+	for li, ci := range cells {
+		k := keys[li]
 		for _, p := range parents(pair{k.dims, k.codes, 0}) {
 			t := k
 			t.dims, t.codes = p.dims, p.codes
-			add(t, p.along, int32(ci))
+			add(t, p.along, ci)
 		}
 		switch k.level {
 		case provLevel, cpiLevel:
@@ -220,12 +279,12 @@ func (cube *Cube) secondary() {
 			if k.level == cpiLevel {
 				along = alongCPI
 			}
-			add(t, along, int32(ci))
+			add(t, along, ci)
 		case levelCode[oml.LevelComune]:
 			if p, ok := cube.ComuneProvince[terr.strs[k.terr]]; ok {
 				t := k
 				t.level, t.terr = provLevel, terr.id(p)
-				add(t, alongCom, int32(ci))
+				add(t, alongCom, ci)
 			}
 		}
 		if f := oml.Freq(k.freq); f != oml.Yearly {
@@ -235,35 +294,14 @@ func (cube *Cube) secondary() {
 			}
 			t := k
 			t.freq, t.period = uint8(up), int32(oml.PeriodAt(f, int(k.period)).Of(up).Index())
-			add(t, alongTime, int32(ci))
+			add(t, alongTime, ci)
 		}
 	}
 	// The relations of every cell.
-	cellRels := make([][]int32, len(cube.Cells))
+	cellRels := make([][]int32, len(cells)) // by index in the part
 	for r, ms := range members {
 		for _, m := range ms {
-			cellRels[m] = append(cellRels[m], int32(r))
-		}
-	}
-	// Cross-indicator relations: a flow of several terms and the
-	// single-term flows of the same measures, in every cell.
-	var cross [][]int
-	for _, i := range flows {
-		ind := &c.Indicators[i]
-		if len(ind.Terms) < 2 {
-			continue
-		}
-		set := []int{i}
-		for _, t := range ind.Terms {
-			for _, j := range flows {
-				o := &c.Indicators[j]
-				if len(o.Terms) == 1 && o.Terms[0].Measure == t.Measure && o.Terms[0].Sign == 1 {
-					set = append(set, j)
-				}
-			}
-		}
-		if len(set) > 1 {
-			cross = append(cross, set)
+			cellRels[sh.local[m]] = append(cellRels[sh.local[m]], int32(r))
 		}
 	}
 	// Work list of (relation, indicator) and of cells for the cross
@@ -276,17 +314,17 @@ func (cube *Cube) secondary() {
 	var queue []work
 	var cellQueue []int32
 	changed := func(cell int32, i int) {
-		for _, r := range cellRels[cell] {
+		for _, r := range cellRels[sh.local[cell]] {
 			if !timeRel[r] || isFlow[i] {
 				queue = append(queue, work{r, i})
 			}
 		}
 		cellQueue = append(cellQueue, cell)
 	}
-	for ci := range cube.Cells {
+	for _, ci := range cells {
 		for _, i := range additive {
 			if cube.Cells[ci].Status[i] == oml.StatusConfidential {
-				changed(int32(ci), i)
+				changed(ci, i)
 			}
 		}
 	}

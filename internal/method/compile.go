@@ -77,8 +77,11 @@ type Plan struct {
 	// Setup creates the lookups and ev, in order.
 	Setup []string
 	// Partials create the partial tables from ev, one per perimeter and
-	// family of dimensions, then drop ev.
+	// family of dimensions.
 	Partials []Partial
+	// DropEV keeps the first row of ev (ev_types) and drops ev, once the
+	// partial tables exist.
+	DropEV []string
 	// Aggregates returns the measures of every breakdown, one query per
 	// perimeter and breakdown, from the partial tables.
 	Aggregates []Aggregate
@@ -102,7 +105,7 @@ type Aggregate struct {
 	SQL       string
 }
 
-// Partial is one statement that creates a partial table (or drops ev).
+// Partial is the statement that creates one partial table.
 type Partial struct {
 	Perimeter oml.Perimeter
 	Dims      []string // the family of dimensions it is grouped by
@@ -136,7 +139,7 @@ func (c *Catalogue) Compile(lists *classif.Lists, opt Options) Plan {
 		p.Medians = append(p.Medians, medianSQL(per))
 	}
 	// The distinct counts read the ENUM types of ev's columns (EnumLabelsSQL).
-	p.Partials = append(p.Partials, Partial{SQL: "CREATE OR REPLACE TEMP TABLE ev_types AS SELECT * FROM ev LIMIT 1"}, Partial{SQL: "DROP TABLE ev"})
+	p.DropEV = []string{"CREATE OR REPLACE TEMP TABLE ev_types AS SELECT * FROM ev LIMIT 1", "DROP TABLE ev"}
 	p.HasIDs = `SELECT NOT EXISTS (SELECT 1 FROM communications WHERE rel_id IS NULL AND active)`
 	return p
 }

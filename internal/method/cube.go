@@ -104,17 +104,14 @@ func (c *Catalogue) Compute(ctx context.Context, store Store, lists *classif.Lis
 			return nil, fmt.Errorf("compute: %w", err)
 		}
 	}
-	nPart := 0
-	for _, pt := range plan.Partials {
-		if pt.Perimeter != "" {
-			nPart++
+	for i, pt := range plan.Partials {
+		progress(fmt.Sprintf("aggregazione parziale %d/%d: %s %s", i+1, len(plan.Partials), pt.Perimeter, strings.Join(pt.Dims, ",")))
+		if err := store.Exec(ctx, pt.SQL); err != nil {
+			return nil, fmt.Errorf("compute: %w", err)
 		}
 	}
-	for i, pt := range plan.Partials {
-		if pt.Perimeter != "" {
-			progress(fmt.Sprintf("aggregazione parziale %d/%d: %s %s", i+1, nPart, pt.Perimeter, strings.Join(pt.Dims, ",")))
-		}
-		if err := store.Exec(ctx, pt.SQL); err != nil {
+	for _, q := range plan.DropEV {
+		if err := store.Exec(ctx, q); err != nil {
 			return nil, fmt.Errorf("compute: %w", err)
 		}
 	}
@@ -247,7 +244,7 @@ func (c *Catalogue) Compute(ctx context.Context, store Store, lists *classif.Lis
 	d := c.newDeriver(cube, distinct, medians)
 	cube.Cells = make([]Cell, 0, len(keys)*d.nPer)
 	for _, k := range keys {
-		cube.Cells = d.derive(cube.Cells, k, series[k])
+		d.derive(k, series[k])
 	}
 	return cube, nil
 }
@@ -342,9 +339,9 @@ func (d *deriver) allowedFor(l oml.Level, dims string) []bool {
 	return a
 }
 
-// derive appends to dst the cells of one series at every frequency, and
-// returns it. The values of a series' cells share one allocation.
-func (d *deriver) derive(dst []Cell, k seriesKey, ms [][]float64) []Cell {
+// derive appends to cube the cells of one series at every frequency. The
+// values of a series' cells share one allocation.
+func (d *deriver) derive(k seriesKey, ms [][]float64) {
 	c, cube := d.c, d.cube
 	nInd := len(c.Indicators)
 	first := cube.From.Index()
@@ -460,10 +457,9 @@ func (d *deriver) derive(dst []Cell, k seriesKey, ms [][]float64) []Cell {
 				continue
 			}
 			used++
-			dst = append(dst, cell)
+			cube.Cells = append(cube.Cells, cell)
 		}
 	}
-	return dst
 }
 
 // smallest returns the smaller of u and |x| among the positive ones: the

@@ -31,6 +31,13 @@ func (l *Lists) Profession(code string) (Profession, bool) {
 	return Profession{}, false
 }
 
+// Professions returns every code Profession accepts: the CP2011 codes of
+// all levels and the CP2001 voci, in the order of the embedded table. Each
+// call returns a new slice.
+func (l *Lists) Professions() []Profession {
+	return append([]Profession(nil), l.professions...)
+}
+
 // ProfessionUnits returns the 800 CP2011 unità professionali (5
 // components), sorted by code component by component.
 func (l *Lists) ProfessionUnits() []Profession { return l.ProfessionLevel(5) }

@@ -167,7 +167,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", names[i], err)
+			return fmt.Errorf("aggiornamento dello schema non riuscito, la banca dati resta com'era / schema migration failed, the data bank is unchanged: %s: %w", names[i], err)
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", strconv.Itoa(i+1)); err != nil {
 			tx.Rollback()

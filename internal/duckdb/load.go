@@ -172,12 +172,14 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	// with the same content is a resend; with other content it is rejected.
 	// Every row sharing an id with a special row takes part: the stored one
 	// and the fresh one of this ingest, now in communications too. The rows
-	// of communications that steps 3 and 4 need, those that carry the id of
-	// a special row or the one an R or X names, are read in one pass over
-	// the table: named.
+	// of communications that steps 3 to 5 need are read in one pass over
+	// the table: named holds those that carry the id of a special row or
+	// the one an R or X names, and every R or X stored before (they are
+	// few: a first ingest has none).
 	if err := exec(`CREATE OR REPLACE TEMP TABLE named AS
-		SELECT seq, comm_id, tipo, hash, root_id, tipo_effettivo FROM ` + comms + `
-		WHERE comm_id IN (SELECT comm_id FROM special UNION ALL SELECT rif FROM special WHERE tipo IN ('R', 'X'))`); err != nil {
+		SELECT seq, comm_id, tipo, active, hash, root_id, tipo_effettivo FROM ` + comms + `
+		WHERE comm_id IN ` + specialIDs + `
+		   OR root_id IS NOT NULL`); err != nil {
 		return nil, err
 	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE classified AS
@@ -257,10 +259,27 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 		UNION SELECT rif FROM special WHERE tipo IN ('R','X')`); err != nil {
 		return nil, err
 	}
+	// Every row whose root is touched is in named: an R or X stored, or a
+	// row that is its own root, whose id is then one a special row carries
+	// or names, unless the root was reached through an R stored before.
+	// Only the rows of such roots are read from the table again.
 	if err := exec(`CREATE OR REPLACE TEMP TABLE versions AS
-		SELECT seq, tipo, active, coalesce(root_id, comm_id) AS root FROM ` + comms + `
+		SELECT seq, tipo, active, coalesce(root_id, comm_id) AS root FROM named
 		WHERE coalesce(root_id, comm_id) IN (SELECT root_id FROM touched)`); err != nil {
 		return nil, err
+	}
+	var far int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM touched
+		WHERE root_id NOT IN `+specialIDs).Scan(&far); err != nil {
+		return nil, err
+	}
+	if far > 0 {
+		if err := exec(`INSERT INTO versions
+			SELECT seq, tipo, active, comm_id FROM ` + comms + `
+			WHERE root_id IS NULL AND comm_id IN (SELECT root_id FROM touched)
+			  AND comm_id NOT IN ` + specialIDs); err != nil {
+			return nil, err
+		}
 	}
 	if err := exec(`CREATE OR REPLACE TEMP TABLE current AS
 		SELECT root, max(seq) FILTER (WHERE tipo <> 'X') AS last, bool_or(tipo = 'X') AS cancelled
@@ -424,6 +443,11 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	db.log.Debug("ingest step", "sql", "COMMIT", "duration", time.Since(t0).Round(time.Millisecond))
 	return results, nil
 }
+
+// specialIDs are the ids the special rows carry or name. None is NULL: an
+// R or X always names one, and a row is special only by its id.
+const specialIDs = `(SELECT comm_id FROM special WHERE comm_id IS NOT NULL
+	UNION ALL SELECT rif FROM special WHERE tipo IN ('R', 'X') AND rif IS NOT NULL)`
 
 // relationshipsFrom returns the statement that indexes the relationships of
 // the events of src (the events view, or a split scan of it) that satisfy

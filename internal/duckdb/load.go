@@ -444,8 +444,10 @@ func (db *DB) Commit(ctx context.Context, l Load) (map[int]*FileResult, error) {
 	return results, nil
 }
 
-// specialIDs are the ids the special rows carry or name. None is NULL: an
-// R or X always names one, and a row is special only by its id.
+// specialIDs are the ids the special rows carry or name. NULLs are left
+// out, though none is expected (an R or X always names one, and a row is
+// special only by its id), because a single NULL would make NOT IN match
+// nothing.
 const specialIDs = `(SELECT comm_id FROM special WHERE comm_id IS NOT NULL
 	UNION ALL SELECT rif FROM special WHERE tipo IN ('R', 'X') AND rif IS NOT NULL)`
 

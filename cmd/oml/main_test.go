@@ -216,6 +216,24 @@ func TestKilledIngestLeavesDataUsable(t *testing.T) {
 		}
 		return r
 	}
+	// The first ingest of a new data dir, killed while reading: the data
+	// bank was just created and migrated, and must open empty.
+	fresh := filepath.Join(dir, "fresh")
+	cmd := exec.Command(bin, "ingest", "--data", fresh, "--format", "canonical", files[0])
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && stagedBytes(fresh) <= 1<<20; {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if out, err := exec.Command(bin, "ingest", "--data", fresh, "--format", "canonical", "--json", filepath.Join("..", "..", "internal", "ingest", "testdata", "first.csv")).CombinedOutput(); err != nil {
+		t.Fatalf("ingest into the data dir whose first ingest was killed: %v\n%s", err, out)
+	}
+
 	if first := ingest(files[0]); first.Accepted == 0 {
 		t.Fatalf("first file: %+v", first)
 	}

@@ -3,10 +3,14 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,34 +159,7 @@ func TestCodeTypesUpgrade(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			old, err := sql.Open("duckdb", filepath.Join(dir, FileName))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, name := range []string{"migrations/0001_init.sql", "migrations/0002_id_filter.sql"} {
-				body, err := migrations.ReadFile(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := old.ExecContext(ctx, string(body)); err != nil {
-					t.Fatal(name, err)
-				}
-			}
-			for _, q := range []struct {
-				sql  string
-				args []any
-			}{
-				{`INSERT INTO meta VALUES ('schema_version', '2')`, nil},
-				{`INSERT INTO communications (comm_id, tipo, rel_id, data, cittadinanza, comune_lavoro, prov_lavoro, ateco, professione, contratto, hash, seq, active)
-				VALUES ('c1', 'A', 'r1', DATE '2024-03-01', ?, ?, ?, ?, ?, ?, 1, 1, true)`, []any{row[0], tc.comune, row[2], row[3], row[4], row[5]}},
-				{`INSERT INTO relationship_index (rel_id, hire_seq, has_a, primo_evento, contratto, n_eventi, n_cessazioni, n_proroghe, n_trasformazioni)
-				VALUES ('r1', 1, true, DATE '2024-03-01', ?, 1, 0, 0, 0)`, []any{row[5]}},
-			} {
-				if _, err := old.ExecContext(ctx, q.sql, q.args...); err != nil {
-					t.Fatal(err)
-				}
-			}
-			old.Close()
+			schema2Bank(t, dir, []any{row[0], tc.comune, row[2], row[3], row[4], row[5]})
 
 			db, err := Open(ctx, dir, Options{})
 			if tc.wantErr != "" {
@@ -211,4 +188,135 @@ func TestCodeTypesUpgrade(t *testing.T) {
 			}
 		})
 	}
+}
+
+// schema2Bank creates a data bank of schema 2 in dir holding one
+// communication with the codes of row (citizenship, workplace comune and
+// province, ATECO, profession, contract) and its relationship.
+func schema2Bank(t *testing.T, dir string, row []any) {
+	t.Helper()
+	ctx := context.Background()
+	old, err := sql.Open("duckdb", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	for _, name := range []string{"migrations/0001_init.sql", "migrations/0002_id_filter.sql"} {
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.ExecContext(ctx, string(body)); err != nil {
+			t.Fatal(name, err)
+		}
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO meta VALUES ('schema_version', '2')`, nil},
+		{`INSERT INTO communications (comm_id, tipo, rel_id, data, cittadinanza, comune_lavoro, prov_lavoro, ateco, professione, contratto, hash, seq, active)
+			VALUES ('c1', 'A', 'r1', DATE '2024-03-01', ?, ?, ?, ?, ?, ?, 1, 1, true)`, row},
+		{`INSERT INTO relationship_index (rel_id, hire_seq, has_a, primo_evento, contratto, n_eventi, n_cessazioni, n_proroghe, n_trasformazioni)
+			VALUES ('r1', 1, true, DATE '2024-03-01', ?, 1, 0, 0, 0)`, row[5:]},
+	} {
+		if _, err := old.ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestInterruptedMigrationIsRedone kills a process right after the commit
+// of migration 3, before any checkpoint, as migrate would leave it: DuckDB
+// cannot replay the log of that commit, and Open must set it aside, which
+// brings back schema 2, and migrate again.
+func TestInterruptedMigrationIsRedone(t *testing.T) {
+	l, err := classif.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := codeTypes(l)
+	row := []any{codes["cod_cittadinanza"][0], codes["cod_comune"][1], codes["cod_provincia"][2],
+		codes["cod_ateco"][3], codes["cod_professione"][4], codes["cod_contratto"][5]}
+	dir := t.TempDir()
+	schema2Bank(t, dir, row)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMigrateThenDie$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "OML_TEST_MIGRATE_DIR="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	wal := filepath.Join(dir, FileName+".wal")
+	if _, err := os.Stat(wal); err != nil {
+		t.Fatalf("the helper left no write-ahead log: %v", err)
+	}
+	if raw, err := sql.Open("duckdb", filepath.Join(dir, FileName)+"?access_mode=READ_ONLY"); err == nil {
+		if err := raw.Ping(); err == nil {
+			t.Log("this DuckDB replays the log of an ALTER ... TYPE: the marker of migrate is no longer needed")
+		}
+		raw.Close()
+	}
+
+	ctx := context.Background()
+	db, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got [6]string
+	if err := db.SQL().QueryRowContext(ctx, `SELECT cittadinanza, comune_lavoro, prov_lavoro, ateco, professione, contratto FROM communications`).
+		Scan(&got[0], &got[1], &got[2], &got[3], &got[4], &got[5]); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != row[i] {
+			t.Errorf("code %d after the migration %q, want %q", i, got[i], row[i])
+		}
+	}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	if v, _ := db.Meta(ctx, "schema_version"); v != strconv.Itoa(len(names)) {
+		t.Errorf("schema version %s, want %d", v, len(names))
+	}
+	if _, err := os.Stat(filepath.Join(dir, migratingMarker)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("marker still there: %v", err)
+	}
+}
+
+// TestHelperMigrateThenDie is run by TestInterruptedMigrationIsRedone in
+// a process of its own: it does what migrate does up to the commit of
+// migration 3, then exits without closing the database.
+func TestHelperMigrateThenDie(t *testing.T) {
+	dir := os.Getenv("OML_TEST_MIGRATE_DIR")
+	if dir == "" {
+		t.Skip("run by TestInterruptedMigrationIsRedone")
+	}
+	db, err := sql.Open("duckdb", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSynced(filepath.Join(dir, migratingMarker), []byte("2\n")); err != nil {
+		t.Fatal(err)
+	}
+	body, err := migrations.ReadFile(codeTypesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO meta VALUES ('schema_version', '3')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	os.Exit(0) // no Close: no checkpoint
 }

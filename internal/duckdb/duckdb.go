@@ -74,8 +74,11 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		dsn += "?access_mode=READ_ONLY"
 	}
 	tmp := filepath.Join(dir, "tmp", "duckdb")
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
 	db := &DB{dir: dir, log: opt.Logger, threads: opt.Threads}
-	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+	init := func(execer driver.ExecerContext) error {
 		qs := []string{
 			"SET memory_limit = '" + opt.MemoryLimit + "'",
 			"SET threads = " + strconv.Itoa(opt.Threads),
@@ -91,18 +94,19 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 			}
 		}
 		return nil
-	})
+	}
+	connector, err := duckdb.NewConnector(dsn, init)
+	if err != nil && !opt.ReadOnly && strings.Contains(err.Error(), "replaying WAL") && discardInterruptedMigration(dir, opt.Logger) {
+		connector, err = duckdb.NewConnector(dsn, init)
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
+		if strings.Contains(err.Error(), "Could not set lock") {
 			return nil, oml.Errorf(oml.ECONFLICT, "la banca dati %s è in uso da un altro processo oml / the data bank is in use by another oml process", path).
 				WithHint("attendere la fine dell'altra operazione (ingest, release) / wait for the other operation to finish")
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	db.db, db.log = sql.OpenDB(connector), opt.Logger
+	db.db = sql.OpenDB(connector)
 	// One connection: DuckDB parallelises inside a query, and a single
 	// connection keeps transactions and temporary tables in one place.
 	db.db.SetMaxOpenConns(1)
@@ -156,6 +160,27 @@ func (db *DB) migrate(ctx context.Context) error {
 		return oml.Errorf(oml.EINVALID, "la banca dati ha lo schema %d, più recente di questo oml (%d) / the data bank is newer than this oml", current, len(names)).
 			WithHint("aggiornare oml / upgrade oml")
 	}
+	marker := filepath.Join(db.dir, migratingMarker)
+	if current == len(names) {
+		// A marker left by a kill after the last checkpoint must not make
+		// a later Open discard a log that holds more than migrations.
+		if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	// DuckDB cannot replay an ALTER ... TYPE from its write-ahead log
+	// (duckdb/duckdb#20543): a data bank killed after such a migration
+	// committed and before a checkpoint could not be opened. So the
+	// migrations run between two checkpoints, and a marker file says while
+	// the log holds nothing but them: Open then discards the log, which
+	// brings back the data bank as it was before, and migrates again.
+	if _, err := db.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint before migrating: %w", err)
+	}
+	if err := writeSynced(marker, []byte(strconv.Itoa(current)+"\n")); err != nil {
+		return fmt.Errorf("write %s: %w", marker, err)
+	}
 	for i := current; i < len(names); i++ {
 		body, err := migrations.ReadFile(names[i])
 		if err != nil {
@@ -177,7 +202,49 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", names[i], err)
 		}
 	}
-	return nil
+	if _, err := db.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint after migrating: %w", err)
+	}
+	return os.Remove(marker)
+}
+
+// migratingMarker is the file, in the data directory, that exists while
+// the write-ahead log holds only migrations (see migrate).
+const migratingMarker = "migrazione-in-corso"
+
+// discardInterruptedMigration moves the write-ahead log of a data bank
+// aside when a migration was interrupted after its commit (the marker of
+// migrate is there): the log holds only that migration, which Open applies
+// again. It reports whether it did; the log is kept, renamed, for a look.
+func discardInterruptedMigration(dir string, log *slog.Logger) bool {
+	marker := filepath.Join(dir, migratingMarker)
+	if _, err := os.Stat(marker); err != nil {
+		return false
+	}
+	wal := filepath.Join(dir, FileName+".wal")
+	aside := wal + ".migrazione-interrotta"
+	if err := os.Rename(wal, aside); err != nil {
+		return false
+	}
+	log.Warn("migrazione interrotta: il log della migrazione è messo da parte e la migrazione ripetuta / interrupted migration: its log is set aside and the migration run again", "log", aside)
+	return os.Remove(marker) == nil
+}
+
+// writeSynced writes a small file and syncs it to disk.
+func writeSynced(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Meta returns the value of a meta key, or "" when unset.

@@ -143,13 +143,7 @@ func TestCodeTypesMigration(t *testing.T) {
 // are text, and checks that the migration keeps its codes and refuses,
 // naming it, a code outside the lists.
 func TestCodeTypesUpgrade(t *testing.T) {
-	l, err := classif.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes := codeTypes(l)
-	row := []string{codes["cod_cittadinanza"][0], codes["cod_comune"][1], codes["cod_provincia"][2],
-		codes["cod_ateco"][3], codes["cod_professione"][4], codes["cod_contratto"][5]}
+	row := sampleCodes(t)
 	for _, tc := range []struct {
 		name, comune, wantErr string
 	}{
@@ -188,6 +182,19 @@ func TestCodeTypesUpgrade(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sampleCodes returns a citizenship, a comune, a province, an ATECO code, a
+// profession and a contract of the lists, in the order of schema2Bank.
+func sampleCodes(t *testing.T) []string {
+	t.Helper()
+	l, err := classif.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := codeTypes(l)
+	return []string{codes["cod_cittadinanza"][0], codes["cod_comune"][1], codes["cod_provincia"][2],
+		codes["cod_ateco"][3], codes["cod_professione"][4], codes["cod_contratto"][5]}
 }
 
 // schema2Bank creates a data bank of schema 2 in dir holding one
@@ -231,15 +238,9 @@ func schema2Bank(t *testing.T, dir string, row []any) {
 // cannot replay the log of that commit, and Open must set it aside, which
 // brings back schema 2, and migrate again.
 func TestInterruptedMigrationIsRedone(t *testing.T) {
-	l, err := classif.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes := codeTypes(l)
-	row := []any{codes["cod_cittadinanza"][0], codes["cod_comune"][1], codes["cod_provincia"][2],
-		codes["cod_ateco"][3], codes["cod_professione"][4], codes["cod_contratto"][5]}
+	row := sampleCodes(t)
 	dir := t.TempDir()
-	schema2Bank(t, dir, row)
+	schema2Bank(t, dir, []any{row[0], row[1], row[2], row[3], row[4], row[5]})
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMigrateThenDie$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "OML_TEST_MIGRATE_DIR="+dir)
